@@ -1,0 +1,74 @@
+using System.Text;
+
+namespace Functional;
+
+/// <summary>
+/// A layer: an immutable value that maps a tensor to a tensor, like a <c>torch.nn.Module</c> in
+/// eval mode with its weights frozen in. Records, so <c>with</c> makes a variant; every layer can
+/// say its output shape without running (<see cref="OutputShape"/>), prints like PyTorch's
+/// <c>print(model)</c>, and composes with <see cref="Then"/> or <c>&gt;&gt;</c> into a flat
+/// <see cref="Sequential"/>.
+/// </summary>
+public abstract record Layer
+{
+    /// <summary>The PyTorch class name this layer prints as (<c>Conv2d</c>, <c>ReLU</c>, …).</summary>
+    public virtual string TypeName => GetType().Name;
+
+    /// <summary>
+    /// The output shape for an input of shape <paramref name="input"/>, by PyTorch's formulas,
+    /// without running. Throws <see cref="ShapeException"/> naming the layer, what it expected
+    /// and what it got when the input shape is not acceptable.
+    /// </summary>
+    public abstract Shape OutputShape(Shape input);
+
+    /// <summary>Runs the layer. Checks the input shape first, through the same path as <see cref="OutputShape"/>.</summary>
+    public Tensor Forward(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return Compute(input, OutputShape(input.Shape));
+    }
+
+    /// <summary>Runs the layer on an input whose shape <see cref="OutputShape"/> has accepted.</summary>
+    protected abstract Tensor Compute(Tensor input, Shape outputShape);
+
+    /// <summary>Same as <see cref="Forward"/>, so a layer reads as a function call.</summary>
+    public Tensor Invoke(Tensor input) => Forward(input);
+
+    /// <summary>
+    /// The layer's learnable tensors with their PyTorch <c>state_dict</c> names relative to the
+    /// layer (<c>weight</c>, <c>bias</c>; containers prefix their children's: <c>0.weight</c>).
+    /// </summary>
+    public virtual IEnumerable<(string Name, Tensor Value)> Parameters() => [];
+
+    /// <summary>Non-learnable state (<c>running_mean</c>, …) under PyTorch's names.</summary>
+    public virtual IEnumerable<(string Name, Tensor Value)> Buffers() => [];
+
+    /// <summary>Number of learnable scalars, as <c>sum(p.numel() for p in model.parameters())</c>.</summary>
+    public long ParameterCount => Parameters().Sum(p => (long)p.Value.Count);
+
+    /// <summary>Composes: this layer, then <paramref name="next"/>. The result is one flat <see cref="Sequential"/>.</summary>
+    public Sequential Then(Layer next) => Sequential.Of(this, next);
+
+    /// <summary>Composition, as F#'s <c>&gt;&gt;</c>: <c>a &gt;&gt; b</c> runs a, then b.</summary>
+    public static Sequential operator >>(Layer first, Layer next) => first.Then(next);
+
+    /// <summary>A layer is a function.</summary>
+    public static implicit operator Func<Tensor, Tensor>(Layer layer) => layer.Forward;
+
+    /// <summary>The arguments PyTorch's <c>extra_repr()</c> prints inside the parentheses.</summary>
+    protected virtual string ExtraRepr() => "";
+
+    /// <summary>The PyTorch printout, indented for nesting inside a container.</summary>
+    protected internal virtual void Print(StringBuilder sb, int indent) => sb.Append(TypeName).Append('(').Append(ExtraRepr()).Append(')');
+
+    /// <summary>Prints as PyTorch's <c>print(module)</c> does.</summary>
+    public sealed override string ToString()
+    {
+        var sb = new StringBuilder();
+        Print(sb, 0);
+        return sb.ToString();
+    }
+
+    /// <summary>A shape error that names this layer.</summary>
+    protected ShapeException Error(string message) => new($"{this}: {message}");
+}

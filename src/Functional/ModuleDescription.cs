@@ -1,0 +1,202 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+
+namespace Functional;
+
+/// <summary>A module description names a type or an argument value this library does not support, or is malformed.</summary>
+public sealed class ModuleDescriptionException : ArgumentException
+{
+    /// <summary>Creates the exception with its message.</summary>
+    public ModuleDescriptionException(string message) : base(message) { }
+}
+
+/// <summary>
+/// Builds layers from PyTorch module descriptions: a JSON object whose <c>type</c> is the
+/// <c>torch.nn</c> class name and whose other members are its constructor arguments under
+/// PyTorch's names (<c>{"type": "Conv2d", "in_channels": 3, ...}</c>), with weights fetched from a
+/// <see cref="Weights"/> scope by their state_dict names. <c>Sequential</c> nests with
+/// <c>"layers"</c>; its children are scoped <c>0</c>, <c>1</c>, … as in PyTorch. A type or an
+/// argument the reader does not know fails with a message naming it.
+/// </summary>
+public static partial class ModuleDescription
+{
+    /// <summary>Builds one layer from its description's arguments and its weight scope.</summary>
+    public delegate Layer Builder(ModuleArgs args, Weights weights);
+
+    private static readonly ImmutableDictionary<string, Builder> Builders =
+        new[] { ContainerBuilders(), ActivationBuilders() }
+            .SelectMany(b => b)
+            .ToImmutableDictionary(b => b.Type, b => b.Build);
+
+    /// <summary>The <c>type</c> names this reader can build.</summary>
+    public static IEnumerable<string> SupportedTypes => Builders.Keys.Order();
+
+    /// <summary>Builds a layer from a JSON description.</summary>
+    public static Layer Build(string json, Weights weights)
+    {
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(json); }
+        catch (JsonException e) { throw new ModuleDescriptionException($"module description is not valid JSON: {e.Message}"); }
+        using (doc) return Build(doc.RootElement, weights);
+    }
+
+    /// <summary>Builds a layer from a parsed JSON description.</summary>
+    public static Layer Build(JsonElement description, Weights weights)
+    {
+        if (description.ValueKind != JsonValueKind.Object)
+            throw new ModuleDescriptionException($"a module description must be a JSON object, got {description.ValueKind}: {description}");
+        if (!description.TryGetProperty("type", out var t) || t.ValueKind != JsonValueKind.String)
+            throw new ModuleDescriptionException($"module description has no string 'type': {description}");
+        string type = t.GetString()!;
+        if (!Builders.TryGetValue(type, out var build))
+            throw new ModuleDescriptionException($"module type '{type}' is not supported (supported: {string.Join(", ", SupportedTypes)})");
+        var args = new ModuleArgs(type, description);
+        var layer = build(args, weights);
+        args.EnsureAllRead();
+        return layer;
+    }
+
+    private static IEnumerable<(string Type, Builder Build)> ContainerBuilders() =>
+    [
+        ("Sequential", (a, w) =>
+        {
+            var children = a.Array("layers").Select((child, i) => Build(child, w.At(i.ToString()))).ToArray();
+            return Sequential.Nested(children);
+        }),
+    ];
+
+    private static IEnumerable<(string Type, Builder Build)> ActivationBuilders() =>
+    [
+        ("ReLU", (a, _) => { a.Ignore("inplace"); return new ReLU(); }),
+        ("ReLU6", (a, _) => { a.Ignore("inplace"); return new ReLU6(); }),
+        ("ReLUSquared", (a, _) => new ReLUSquared()),
+        ("Sigmoid", (a, _) => new Sigmoid()),
+        ("SiLU", (a, _) => { a.Ignore("inplace"); return new SiLU(); }),
+        ("Tanh", (a, _) => new Tanh()),
+        ("GELU", (a, _) => new GELU(a.String("approximate", "none") switch
+        {
+            "none" => GeluApproximation.None,
+            "tanh" => GeluApproximation.Tanh,
+            var s => throw a.Unsupported("approximate", $"'{s}' (expected 'none' or 'tanh')"),
+        })),
+        ("LeakyReLU", (a, _) => { a.Ignore("inplace"); return new LeakyReLU(a.Double("negative_slope", 0.01)); }),
+        ("RReLU", (a, _) => { a.Ignore("inplace"); return new RReLU(a.Double("lower", 1.0 / 8), a.Double("upper", 1.0 / 3)); }),
+        ("ELU", (a, _) => { a.Ignore("inplace"); return new ELU(a.Double("alpha", 1.0)); }),
+    ];
+}
+
+/// <summary>
+/// The constructor arguments of one module description, read by PyTorch name. Every member must
+/// be read (or explicitly ignored) by the builder, so an argument the library does not know
+/// fails loudly instead of being dropped.
+/// </summary>
+public sealed class ModuleArgs
+{
+    private readonly JsonElement json;
+    private readonly HashSet<string> read = ["type"];
+
+    internal ModuleArgs(string type, JsonElement json)
+    {
+        Type = type;
+        this.json = json;
+    }
+
+    /// <summary>The PyTorch type name.</summary>
+    public string Type { get; }
+
+    /// <summary>Whether the description has the member and it is not <c>null</c>.</summary>
+    public bool Has(string name) => json.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;
+
+    /// <summary>Marks an argument as understood but irrelevant at inference (<c>inplace</c>, <c>momentum</c>).</summary>
+    public void Ignore(string name) => read.Add(name);
+
+    /// <summary>The raw member, or null when absent.</summary>
+    public JsonElement? Raw(string name)
+    {
+        read.Add(name);
+        return json.TryGetProperty(name, out var v) ? v : null;
+    }
+
+    private JsonElement Required(string name) =>
+        Raw(name) ?? throw new ModuleDescriptionException($"{Type}: missing argument '{name}'");
+
+    /// <summary>A failure naming this module type, the argument and its unsupported value.</summary>
+    public ModuleDescriptionException Unsupported(string name, string what) => new($"{Type}: unsupported {name}={what}");
+
+    /// <summary>An int argument.</summary>
+    public int Int(string name) => AsInt(name, Required(name));
+
+    /// <summary>An int argument with PyTorch's default when absent.</summary>
+    public int Int(string name, int fallback) => Raw(name) is { } v && v.ValueKind != JsonValueKind.Null ? AsInt(name, v) : fallback;
+
+    /// <summary>An int argument that may be <c>null</c> (PyTorch's <c>None</c>).</summary>
+    public int? NullableInt(string name) => Raw(name) is { ValueKind: not JsonValueKind.Null } v ? AsInt(name, v) : null;
+
+    private int AsInt(string name, JsonElement v) =>
+        v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i : throw Unsupported(name, $"{v} (expected an integer)");
+
+    /// <summary>A float argument (ints accepted).</summary>
+    public double Double(string name, double fallback) =>
+        Raw(name) is { ValueKind: not JsonValueKind.Null } v
+            ? v.ValueKind == JsonValueKind.Number ? v.GetDouble() : throw Unsupported(name, $"{v} (expected a number)")
+            : fallback;
+
+    /// <summary>A float argument (ints accepted).</summary>
+    public double Double(string name) =>
+        Required(name) is var v && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : throw Unsupported(name, $"{v} (expected a number)");
+
+    /// <summary>A bool argument.</summary>
+    public bool Bool(string name, bool fallback) =>
+        Raw(name) is { ValueKind: not JsonValueKind.Null } v
+            ? v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : throw Unsupported(name, $"{v} (expected true or false)")
+            : fallback;
+
+    /// <summary>A string argument.</summary>
+    public string String(string name, string fallback) =>
+        Raw(name) is { ValueKind: not JsonValueKind.Null } v
+            ? v.ValueKind == JsonValueKind.String ? v.GetString()! : throw Unsupported(name, $"{v} (expected a string)")
+            : fallback;
+
+    /// <summary>
+    /// An "int or tuple" argument for <paramref name="rank"/> dimensions: an int is repeated, an
+    /// array must have <paramref name="rank"/> ints.
+    /// </summary>
+    public int[] Ints(string name, int rank) => AsInts(name, Required(name), rank);
+
+    /// <summary>An "int or tuple" argument with a default when absent or null.</summary>
+    public int[] Ints(string name, int rank, int[] fallback) =>
+        Raw(name) is { ValueKind: not JsonValueKind.Null } v ? AsInts(name, v, rank) : fallback;
+
+    /// <summary>An "int or tuple" argument whose entries may be null (adaptive pools' output sizes).</summary>
+    public int?[] NullableInts(string name, int rank)
+    {
+        var v = Required(name);
+        if (v.ValueKind == JsonValueKind.Number) return Enumerable.Repeat<int?>(AsInt(name, v), rank).ToArray();
+        if (v.ValueKind == JsonValueKind.Null) return new int?[rank];
+        if (v.ValueKind != JsonValueKind.Array || v.GetArrayLength() != rank)
+            throw Unsupported(name, $"{v} (expected an integer or {rank} integers)");
+        return v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Null ? (int?)null : AsInt(name, e)).ToArray();
+    }
+
+    private int[] AsInts(string name, JsonElement v, int rank)
+    {
+        if (v.ValueKind == JsonValueKind.Number) return Enumerable.Repeat(AsInt(name, v), rank).ToArray();
+        if (v.ValueKind != JsonValueKind.Array || v.GetArrayLength() != rank)
+            throw Unsupported(name, $"{v} (expected an integer or {rank} integers)");
+        return v.EnumerateArray().Select(e => AsInt(name, e)).ToArray();
+    }
+
+    /// <summary>An array member (child descriptions of a container).</summary>
+    public IReadOnlyList<JsonElement> Array(string name)
+    {
+        var v = Required(name);
+        return v.ValueKind == JsonValueKind.Array ? v.EnumerateArray().ToList() : throw Unsupported(name, $"{v} (expected an array)");
+    }
+
+    internal void EnsureAllRead()
+    {
+        var extra = json.EnumerateObject().Select(p => p.Name).Where(n => !read.Contains(n)).ToList();
+        if (extra.Count > 0)
+            throw new ModuleDescriptionException($"{Type}: unsupported argument{(extra.Count > 1 ? "s" : "")} {string.Join(", ", extra.Select(e => $"'{e}'"))}");
+    }
+}

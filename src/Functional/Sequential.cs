@@ -1,0 +1,122 @@
+using System.Collections;
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace Functional;
+
+/// <summary>
+/// <c>torch.nn.Sequential</c>: layers applied in order. Always flat: composing sequentials splices
+/// their layers, so <c>(a &gt;&gt; b) &gt;&gt; c</c> equals <c>a &gt;&gt; (b &gt;&gt; c)</c> (compared by value).
+/// A sequential built explicitly from a nested <see cref="Sequential"/> with <see cref="Nested"/>
+/// keeps the nesting, as PyTorch state_dict names require (<c>features.0.weight</c>).
+/// </summary>
+[CollectionBuilder(typeof(Sequential), nameof(Create))]
+public sealed record Sequential : Layer, IReadOnlyList<Layer>
+{
+    private readonly ImmutableArray<Layer> layers;
+
+    private Sequential(ImmutableArray<Layer> layers) => this.layers = layers;
+
+    /// <summary>The layers, in order.</summary>
+    public ImmutableArray<Layer> Layers
+    {
+        get => layers;
+        init => layers = value.IsDefault ? [] : value;
+    }
+
+    /// <summary>A flat sequential of <paramref name="layers"/>: sequentials among them are spliced in.</summary>
+    public static Sequential Of(params Layer[] layers)
+    {
+        var b = ImmutableArray.CreateBuilder<Layer>();
+        foreach (var l in layers)
+        {
+            ArgumentNullException.ThrowIfNull(l, nameof(layers));
+            if (l is Sequential s) b.AddRange(s.layers); else b.Add(l);
+        }
+        return new(b.ToImmutable());
+    }
+
+    /// <summary>A sequential that keeps its children as given, nested sequentials included (PyTorch's own nesting).</summary>
+    public static Sequential Nested(params Layer[] layers)
+    {
+        foreach (var l in layers) ArgumentNullException.ThrowIfNull(l, nameof(layers));
+        return new(ImmutableArray.Create(layers));
+    }
+
+    /// <summary>Collection-expression builder: <c>Sequential s = [conv, relu];</c> (flat).</summary>
+    public static Sequential Create(ReadOnlySpan<Layer> layers) => Of(layers.ToArray());
+
+    /// <summary>Number of layers.</summary>
+    public int Count => layers.Length;
+
+    /// <summary>Layer <paramref name="index"/> (negative counts from the end).</summary>
+    public Layer this[int index] => layers[index < 0 ? index + Count : index];
+
+    /// <summary>A sequential of a slice of the layers, as <c>model[1:3]</c>.</summary>
+    public Sequential this[Range range] => new(layers[range]);
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input)
+    {
+        var shape = input;
+        for (int i = 0; i < layers.Length; i++)
+        {
+            try { shape = layers[i].OutputShape(shape); }
+            catch (ShapeException e)
+            {
+                throw new ShapeException($"Sequential layer ({i}) {layers[i].TypeName} given input of shape {shape}: {e.Message}");
+            }
+        }
+        return shape;
+    }
+
+    /// <summary>Checks that an input of shape <paramref name="input"/> flows through every layer; returns the output shape.</summary>
+    public Shape Check(Shape input) => OutputShape(input);
+
+    /// <inheritdoc/>
+    protected override Tensor Compute(Tensor input, Shape outputShape)
+    {
+        var x = input;
+        foreach (var l in layers) x = l.Forward(x);
+        return x;
+    }
+
+    /// <inheritdoc/>
+    public override IEnumerable<(string Name, Tensor Value)> Parameters() =>
+        layers.SelectMany((l, i) => l.Parameters().Select(p => ($"{i}.{p.Name}", p.Value)));
+
+    /// <inheritdoc/>
+    public override IEnumerable<(string Name, Tensor Value)> Buffers() =>
+        layers.SelectMany((l, i) => l.Buffers().Select(p => ($"{i}.{p.Name}", p.Value)));
+
+    /// <inheritdoc/>
+    protected internal override void Print(StringBuilder sb, int indent)
+    {
+        if (layers.IsEmpty) { sb.Append("Sequential()"); return; }
+        sb.Append("Sequential(");
+        for (int i = 0; i < layers.Length; i++)
+        {
+            sb.Append('\n').Append(' ', indent + 2).Append('(').Append(i).Append("): ");
+            layers[i].Print(sb, indent + 2);
+        }
+        sb.Append('\n').Append(' ', indent).Append(')');
+    }
+
+    /// <summary>Structural equality: same layers, in order, each equal by value.</summary>
+    public bool Equals(Sequential? other) =>
+        other is not null && layers.AsSpan().SequenceEqual(other.layers.AsSpan());
+
+    /// <inheritdoc/>
+    public override int GetHashCode()
+    {
+        var h = new HashCode();
+        foreach (var l in layers) h.Add(l);
+        return h.ToHashCode();
+    }
+
+    /// <inheritdoc/>
+    public IEnumerator<Layer> GetEnumerator() => ((IEnumerable<Layer>)layers).GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
