@@ -23,32 +23,25 @@ public class ParityTests
         throw new DirectoryNotFoundException($"tests/Parity/cases not found above {AppContext.BaseDirectory}");
     }
 
-    public static TheoryData<string> CommittedCases()
+    /// <summary>Committed cases by path relative to the cases folder, then extra cases by absolute path.</summary>
+    public static TheoryData<string> Cases()
     {
         var data = new TheoryData<string>();
         foreach (var f in ParityCase.Find(CasesFolder)) data.Add(Path.GetRelativePath(CasesFolder, f));
-        return data;
-    }
-
-    public static TheoryData<string> ExtraCases()
-    {
-        var data = new TheoryData<string>();
         var folder = Environment.GetEnvironmentVariable(ExtraFolderVariable);
-        if (string.IsNullOrEmpty(folder)) return data;
-        // A folder that is missing or empty still yields a case, so the run fails instead of passing silently.
-        var files = Directory.Exists(folder) ? ParityCase.Find(folder) : [];
-        if (files.Count == 0) data.Add(Path.Combine(folder, "<no .safetensors files here>"));
-        foreach (var f in files) data.Add(Path.GetFullPath(f));
+        if (!string.IsNullOrEmpty(folder))
+        {
+            // A folder that is missing or empty still yields a case, so the run fails instead of passing silently.
+            var files = Directory.Exists(folder) ? ParityCase.Find(folder) : [];
+            if (files.Count == 0) data.Add(Path.Combine(Path.GetFullPath(folder), "<no .safetensors files here>"));
+            foreach (var f in files) data.Add(Path.GetFullPath(f));
+        }
         return data;
     }
 
     [Theory]
-    [MemberData(nameof(CommittedCases))]
-    public void Committed_case_matches_PyTorch(string file) => AssertPasses(Path.Combine(CasesFolder, file));
-
-    [Theory]
-    [MemberData(nameof(ExtraCases))]
-    public void Case_from_FUNCTIONAL_PARITY_DIR_matches_PyTorch(string file) => AssertPasses(file);
+    [MemberData(nameof(Cases))]
+    public void Case_matches_PyTorch(string file) => AssertPasses(Path.IsPathRooted(file) ? file : Path.Combine(CasesFolder, file));
 
     [Fact]
     public void Committed_cases_exist_for_every_family()
