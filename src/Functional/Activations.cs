@@ -54,13 +54,21 @@ public static class Activations
     /// <summary><c>x</c> where <c>x &gt; 0</c>, else <c>alpha·(exp(x) − 1)</c> (computed with expm1).</summary>
     public static Tensor Elu(this Tensor x, float alpha = 1f) => x.Map((s, d) =>
     {
-        // expm1(min(x,0)) never overflows, and is an exact 0 on the positive side.
-        var negative = GC.AllocateUninitializedArray<float>(s.Length);
-        TensorPrimitives.Min(s, 0f, negative);
-        TensorPrimitives.ExpM1(negative, negative);
-        TensorPrimitives.Max(s, 0f, d);
-        TensorPrimitives.MultiplyAdd(negative, alpha, d, d);
+        // expm1(min(x,0)) never overflows. The vector ExpM1 is exp(x) − 1, which is off by up to
+        // ~1e-7 absolute near 0 (expm1(0) ≈ 1.2e-7), so small |x| is redone accurately and the
+        // positive side is selected rather than added.
+        TensorPrimitives.Min(s, 0f, d);
+        TensorPrimitives.ExpM1(d, d);
+        for (int i = 0; i < s.Length; i++)
+        {
+            float v = s[i];
+            d[i] = v > 0 ? v : v > -0.5f ? alpha * AccurateExpm1(v) : float.IsNaN(v) ? v : alpha * d[i];
+        }
     });
+
+    // exp(x) − 1 for |x| < 0.5, in double (Taylor below 1e-5, where exp(x) − 1 would cancel).
+    private static float AccurateExpm1(float x) =>
+        Math.Abs(x) < 1e-5f ? (float)(x * (1 + x / 2.0 * (1 + x / 3.0))) : (float)(Math.Exp(x) - 1);
 
     /// <summary><c>1 / (1 + exp(−x))</c>.</summary>
     public static Tensor Sigmoid(this Tensor x) => x.Map((s, d) => TensorPrimitives.Sigmoid(s, d));
@@ -73,7 +81,14 @@ public static class Activations
     });
 
     /// <summary>Hyperbolic tangent.</summary>
-    public static Tensor Tanh(this Tensor x) => x.Map((s, d) => TensorPrimitives.Tanh(s, d));
+    public static Tensor Tanh(this Tensor x) => x.Map((s, d) =>
+    {
+        TensorPrimitives.Tanh(s, d);
+        // The vector Tanh is off by up to ~5e-8 absolute near 0 (tanh(0) ≈ −6e-8, wrong sign
+        // for tiny x); below |x| = 0.5 the scalar tanhf is accurate to an ulp.
+        for (int i = 0; i < s.Length; i++)
+            if (Math.Abs(s[i]) < 0.5f) d[i] = MathF.Tanh(s[i]);
+    });
 
     /// <summary>GELU, exact (erf) or tanh-approximated, as <c>torch.nn.functional.gelu</c>.</summary>
     public static Tensor Gelu(this Tensor x, GeluApproximation approximate = GeluApproximation.None) =>

@@ -24,7 +24,7 @@ public static partial class ModuleDescription
     public delegate Layer Builder(ModuleArgs args, Weights weights);
 
     private static readonly ImmutableDictionary<string, Builder> Builders =
-        new[] { ContainerBuilders(), ActivationBuilders() }
+        new[] { ContainerBuilders(), ActivationBuilders(), ConvBuilders(), PoolBuilders() }
             .SelectMany(b => b)
             .ToImmutableDictionary(b => b.Type, b => b.Build);
 
@@ -83,6 +83,89 @@ public static partial class ModuleDescription
         ("RReLU", (a, _) => { a.Ignore("inplace"); return new RReLU(a.Double("lower", 1.0 / 8), a.Double("upper", 1.0 / 3)); }),
         ("ELU", (a, _) => { a.Ignore("inplace"); return new ELU(a.Double("alpha", 1.0)); }),
     ];
+}
+
+public static partial class ModuleDescription
+{
+    private static IEnumerable<(string Type, Builder Build)> ConvBuilders() =>
+        new[] { 1, 2, 3 }.SelectMany(rank => new (string, Builder)[]
+        {
+            ($"Conv{rank}d", (a, w) => ConvNd.Load(rank, w, a.Int("in_channels"), a.Int("out_channels"), a.Ints("kernel_size", rank),
+                a.Ints("stride", rank, [1]), ConvPadding(a, rank), a.Ints("dilation", rank, [1]), a.Int("groups", 1), a.Bool("bias", true),
+                PaddingModeOf(a))),
+            ($"ConvTranspose{rank}d", (a, w) =>
+            {
+                if (a.String("padding_mode", "zeros") != "zeros")
+                    throw a.Unsupported("padding_mode", $"'{a.String("padding_mode", "zeros")}' (PyTorch's transposed convolutions only support 'zeros')");
+                return ConvTransposeNd.Load(rank, w, a.Int("in_channels"), a.Int("out_channels"), a.Ints("kernel_size", rank),
+                    a.Ints("stride", rank, [1]), a.Ints("padding", rank, [0]), a.Ints("output_padding", rank, [0]), a.Int("groups", 1),
+                    a.Bool("bias", true), a.Ints("dilation", rank, [1]));
+            }),
+        });
+
+    private static IEnumerable<(string Type, Builder Build)> PoolBuilders() =>
+        new[] { 1, 2, 3 }.SelectMany(rank => new (string, Builder)[]
+        {
+            ($"MaxPool{rank}d", (a, _) => MaxPool(rank, a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null),
+                a.Sizes("padding", rank, 0), a.Sizes("dilation", rank, 1), a.Bool("return_indices", false), a.Bool("ceil_mode", false))),
+            ($"AvgPool{rank}d", (a, _) => AvgPool(rank, a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Sizes("padding", rank, 0),
+                a.Bool("ceil_mode", false), a.Bool("count_include_pad", true), rank == 1 ? null : a.NullableInt("divisor_override"))),
+            ($"AdaptiveAvgPool{rank}d", (a, _) => rank switch
+            {
+                1 => new AdaptiveAvgPool1d(a.NullableSizes("output_size", rank)),
+                2 => new AdaptiveAvgPool2d(a.NullableSizes("output_size", rank)),
+                _ => new AdaptiveAvgPool3d(a.NullableSizes("output_size", rank)),
+            }),
+            ($"AdaptiveMaxPool{rank}d", (a, _) => rank switch
+            {
+                1 => new AdaptiveMaxPool1d(a.NullableSizes("output_size", rank), a.Bool("return_indices", false)),
+                2 => new AdaptiveMaxPool2d(a.NullableSizes("output_size", rank), a.Bool("return_indices", false)),
+                _ => new AdaptiveMaxPool3d(a.NullableSizes("output_size", rank), a.Bool("return_indices", false)),
+            }),
+            ($"MaxUnpool{rank}d", (a, _) => rank switch
+            {
+                1 => new MaxUnpool1d(a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Sizes("padding", rank, 0)),
+                2 => new MaxUnpool2d(a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Sizes("padding", rank, 0)),
+                _ => new MaxUnpool3d(a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Sizes("padding", rank, 0)),
+            }),
+        }).Concat(new[] { 1, 2 }.Select(rank => ($"LPPool{rank}d", (Builder)((a, _) => rank == 1
+            ? new LPPool1d(a.Double("norm_type"), a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Bool("ceil_mode", false))
+            : new LPPool2d(a.Double("norm_type"), a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Bool("ceil_mode", false))))));
+
+    private static MaxPoolNd MaxPool(int rank, Dims k, Dims? s, Dims p, Dims d, bool indices, bool ceil) => rank switch
+    {
+        1 => new MaxPool1d(k, s, p, d, indices, ceil),
+        2 => new MaxPool2d(k, s, p, d, indices, ceil),
+        _ => new MaxPool3d(k, s, p, d, indices, ceil),
+    };
+
+    private static AvgPoolNd AvgPool(int rank, Dims k, Dims? s, Dims p, bool ceil, bool countIncludePad, int? divisor) => rank switch
+    {
+        1 => new AvgPool1d(k, s, p, ceil, countIncludePad),
+        2 => new AvgPool2d(k, s, p, ceil, countIncludePad, divisor),
+        _ => new AvgPool3d(k, s, p, ceil, countIncludePad, divisor),
+    };
+
+    private static Padding ConvPadding(ModuleArgs a, int rank) => a.Raw("padding") switch
+    {
+        null => 0,
+        { ValueKind: JsonValueKind.String } s => s.GetString() switch
+        {
+            "same" => Padding.Same,
+            "valid" => Padding.Valid,
+            var other => throw a.Unsupported("padding", $"'{other}' (expected 'same', 'valid', an int or a tuple)"),
+        },
+        _ => new Dims(a.Ints("padding", rank)),
+    };
+
+    private static PaddingMode PaddingModeOf(ModuleArgs a) => a.String("padding_mode", "zeros") switch
+    {
+        "zeros" => PaddingMode.Zeros,
+        "reflect" => PaddingMode.Reflect,
+        "replicate" => PaddingMode.Replicate,
+        "circular" => PaddingMode.Circular,
+        var other => throw a.Unsupported("padding_mode", $"'{other}' (expected 'zeros', 'reflect', 'replicate' or 'circular')"),
+    };
 }
 
 /// <summary>
@@ -166,6 +249,27 @@ public sealed class ModuleArgs
     /// <summary>An "int or tuple" argument with a default when absent or null.</summary>
     public int[] Ints(string name, int rank, int[] fallback) =>
         Raw(name) is { ValueKind: not JsonValueKind.Null } v ? AsInts(name, v, rank) : fallback;
+
+    /// <summary>An "int or tuple" argument kept as given (an int stays one int, for PyTorch-identical printing).</summary>
+    public Dims Sizes(string name, int rank) => AsSizes(name, Required(name), rank);
+
+    /// <summary>An "int or tuple" argument kept as given, with a default when absent or null.</summary>
+    public Dims Sizes(string name, int rank, int fallback) => Raw(name) is { ValueKind: not JsonValueKind.Null } v ? AsSizes(name, v, rank) : fallback;
+
+    /// <summary>An "int or tuple" argument kept as given, or null when absent or null (PyTorch's None).</summary>
+    public Dims? Sizes(string name, int rank, Dims? fallback) => Raw(name) is { ValueKind: not JsonValueKind.Null } v ? AsSizes(name, v, rank) : fallback;
+
+    private Dims AsSizes(string name, JsonElement v, int rank) =>
+        v.ValueKind == JsonValueKind.Number ? new Dims(AsInt(name, v))
+        : v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 1 && rank == 1 ? new Dims(AsInts(name, v, 1))
+        : new Dims(AsInts(name, v, rank));
+
+    /// <summary>An output size kept as given: one int or one entry per dimension, entries may be null.</summary>
+    public int?[] NullableSizes(string name, int rank)
+    {
+        var v = Required(name);
+        return v.ValueKind is JsonValueKind.Number or JsonValueKind.Null ? [v.ValueKind == JsonValueKind.Null ? null : AsInt(name, v)] : NullableInts(name, rank);
+    }
 
     /// <summary>An "int or tuple" argument whose entries may be null (adaptive pools' output sizes).</summary>
     public int?[] NullableInts(string name, int rank)

@@ -212,7 +212,8 @@ public sealed class Tensor
     public Tensor Map(SpanAction op)
     {
         var d = GC.AllocateUninitializedArray<float>(Count);
-        op(data, d);
+        // Some TensorPrimitives operations (Sigmoid, …) refuse empty spans; a zero-size tensor maps to itself.
+        if (d.Length > 0) op(data, d);
         return new(d, Shape);
     }
 

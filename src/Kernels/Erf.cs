@@ -7,7 +7,11 @@ namespace Functional.Kernels;
 /// <summary>
 /// Single-precision error function and the exact (erf) GELU built on it. The approximation is
 /// Eigen's 13/8-degree odd/even rational interpolant on <c>x</c> clamped to [-4, 4] (outside that
-/// range <c>fl(erf(x))</c> is ±1), accurate to a few ulp. Every path — AVX2+FMA, and the scalar
+/// range <c>fl(erf(x))</c> is ±1): within 8 ulp everywhere (measured worst 7.5 ulp, absolute error
+/// ≤ 4.5e-7, near |x| = 3.9; typically 3–5 ulp), the float Horner evaluation dominating the ~1 ulp of
+/// the approximation itself. Unlike Eigen, the odd factor <c>x</c> is applied
+/// after the division (<c>x · (P(x²)/Q(x²))</c>), so tiny and subnormal inputs keep full relative accuracy
+/// instead of underflowing in the numerator. Every path — AVX2+FMA, and the scalar
 /// fallback — performs the same IEEE operations (fused multiply-adds, one division) in the same
 /// order, so results are identical whatever the hardware path or thread count.
 /// </summary>
@@ -47,12 +51,11 @@ public static class Erf
         p = MathF.FusedMultiplyAdd(x2, p, A5);
         p = MathF.FusedMultiplyAdd(x2, p, A3);
         p = MathF.FusedMultiplyAdd(x2, p, A1);
-        p = c * p;
         float q = MathF.FusedMultiplyAdd(x2, B8, B6);
         q = MathF.FusedMultiplyAdd(x2, q, B4);
         q = MathF.FusedMultiplyAdd(x2, q, B2);
         q = MathF.FusedMultiplyAdd(x2, q, B0);
-        return p / q;
+        return c * (p / q);
     }
 
     /// <summary>
@@ -157,11 +160,10 @@ public static class Erf
         p = Fma.MultiplyAdd(x2, p, Vector256.Create(A5));
         p = Fma.MultiplyAdd(x2, p, Vector256.Create(A3));
         p = Fma.MultiplyAdd(x2, p, Vector256.Create(A1));
-        p = Avx.Multiply(c, p);
         var q = Fma.MultiplyAdd(x2, Vector256.Create(B8), Vector256.Create(B6));
         q = Fma.MultiplyAdd(x2, q, Vector256.Create(B4));
         q = Fma.MultiplyAdd(x2, q, Vector256.Create(B2));
         q = Fma.MultiplyAdd(x2, q, Vector256.Create(B0));
-        return Avx.Divide(p, q);
+        return Avx.Multiply(c, Avx.Divide(p, q));
     }
 }

@@ -1,0 +1,267 @@
+using Functional.Kernels;
+
+namespace Functional;
+
+/// <summary>
+/// The N-dimensional convolution behind <see cref="Conv1d"/>, <see cref="Conv2d"/> and
+/// <see cref="Conv3d"/>: PyTorch's <c>torch.nn.ConvNd</c> in eval mode.
+/// <para>
+/// Arguments, defaults and formulas are PyTorch's: <c>stride=1</c>, <c>padding=0</c> (an int, a
+/// tuple, <see cref="Padding.Same"/> or <see cref="Padding.Valid"/>), <c>dilation=1</c>,
+/// <c>groups=1</c>, <c>bias=True</c>, <c>padding_mode='zeros'</c>. Weight
+/// <c>[out_channels, in_channels/groups, k...]</c>, bias <c>[out_channels]</c>. For each spatial
+/// dimension, <c>out = ⌊(in + before + after − dilation·(kernel − 1) − 1) / stride⌋ + 1</c>
+/// (<see cref="WindowFormula.Output"/>). <c>"same"</c> pads <c>dilation·(kernel − 1)</c> split
+/// <c>total/2</c> before and the rest after, as PyTorch:
+/// </para>
+/// <code>
+///   kernel 4, "same":   [p | x0 x1 x2 x3 x4 | p p]     one before, two after
+/// </code>
+/// Input <c>(N, C, ...)</c> or unbatched <c>(C, ...)</c>.
+/// </summary>
+public abstract record ConvNd : Layer
+{
+    private protected ConvNd(int rank, int inChannels, int outChannels, Dims kernelSize, Dims? stride, Padding? padding,
+        Dims? dilation, int groups, PaddingMode paddingMode, Tensor weight, Tensor? bias)
+    {
+        SpatialRank = rank;
+        InChannels = inChannels;
+        OutChannels = outChannels;
+        string name = $"Conv{rank}d";
+        KernelSize = kernelSize.Expand(rank, "kernel_size", name);
+        Stride = (stride ?? 1).Expand(rank, "stride", name);
+        Padding = padding ?? 0;
+        Dilation = (dilation ?? 1).Expand(rank, "dilation", name);
+        Groups = groups;
+        PaddingMode = paddingMode;
+        Weight = weight;
+        Bias = bias;
+        Validate();
+    }
+
+    /// <summary>1, 2 or 3.</summary>
+    public int SpatialRank { get; }
+
+    /// <summary>Input channels.</summary>
+    public int InChannels { get; init; }
+
+    /// <summary>Output channels.</summary>
+    public int OutChannels { get; init; }
+
+    /// <summary>Kernel extent per spatial dimension.</summary>
+    public Dims KernelSize { get; init; }
+
+    /// <summary>Stride per spatial dimension.</summary>
+    public Dims Stride { get; init; }
+
+    /// <summary>Padding as given (sizes, same or valid).</summary>
+    public Padding Padding { get; init; }
+
+    /// <summary>Spacing between kernel taps per spatial dimension.</summary>
+    public Dims Dilation { get; init; }
+
+    /// <summary>Channel groups (in and out channels are split into this many independent convolutions).</summary>
+    public int Groups { get; init; }
+
+    /// <summary>How padding is filled.</summary>
+    public PaddingMode PaddingMode { get; init; }
+
+    /// <summary>Weight <c>[out_channels, in_channels/groups, k...]</c>.</summary>
+    public Tensor Weight { get; init; }
+
+    /// <summary>Bias <c>[out_channels]</c>, or null.</summary>
+    public Tensor? Bias { get; init; }
+
+    /// <inheritdoc/>
+    public override string TypeName => $"Conv{SpatialRank}d";
+
+    /// <summary>The weight shape PyTorch uses for these arguments.</summary>
+    public static Shape WeightShape(int inChannels, int outChannels, Dims kernelSize, int groups) =>
+        new Shape(outChannels, inChannels / Math.Max(groups, 1)).Concat(new Shape(kernelSize.Values));
+
+    /// <summary>Padding (before, after) per spatial dimension, with "same" resolved.</summary>
+    public (Dims Before, Dims After) ResolvedPadding => Padding.Resolve(KernelSize, Dilation, TypeName);
+
+    /// <summary>Checks the arguments against each other and the weights (also run on <c>with</c> variants, when used).</summary>
+    private void Validate()
+    {
+        string name = TypeName;
+        ConvChecks.Channels(name, InChannels, OutChannels, Groups);
+        ConvChecks.Positive(name, "kernel_size", KernelSize.Expand(SpatialRank, "kernel_size", name));
+        ConvChecks.Positive(name, "stride", Stride.Expand(SpatialRank, "stride", name));
+        ConvChecks.Positive(name, "dilation", Dilation.Expand(SpatialRank, "dilation", name));
+        if (Padding.Kind == PaddingKind.Same && !Stride.All(1))
+            throw new ShapeException($"{name}: padding='same' is not supported for strided convolutions (stride={Stride})");
+        Padding.Resolve(KernelSize, Dilation, name);
+        ConvChecks.Weights(name, Weight, WeightShape(InChannels, OutChannels, KernelSize, Groups), Bias, OutChannels);
+    }
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input)
+    {
+        Validate();
+        bool batched = ConvChecks.Input(this, input, SpatialRank, InChannels, Groups);
+        var (before, after) = ResolvedPadding;
+        var spatial = input.Skip(input.Rank - SpatialRank);
+        var output = new int[SpatialRank];
+        for (int i = 0; i < SpatialRank; i++)
+        {
+            int n = spatial[i];
+            if (PaddingMode == PaddingMode.Reflect && (before[i] >= n || after[i] >= n))
+                throw Error($"padding ({before[i]}, {after[i]}) must be smaller than the input size {n} of spatial dimension {i} for padding_mode='reflect' (input {input})");
+            if (PaddingMode == PaddingMode.Circular && (before[i] > n || after[i] > n))
+                throw Error($"padding ({before[i]}, {after[i]}) must be at most the input size {n} of spatial dimension {i} for padding_mode='circular' (input {input})");
+            output[i] = WindowFormula.Output(n, KernelSize[i], Stride[i], before[i], after[i], Dilation[i]);
+            if (output[i] < 1)
+                throw Error($"output size {output[i]} < 1 in spatial dimension {i}: ⌊(in {n} + padding {before[i]}+{after[i]} − dilation {Dilation[i]}·(kernel {KernelSize[i]} − 1) − 1) / stride {Stride[i]}⌋ + 1; the dilated kernel is larger than the padded input {input}");
+        }
+        var lead = batched ? new Shape(input[0], OutChannels) : new Shape(OutChannels);
+        return lead.Concat(new Shape(output));
+    }
+
+    /// <inheritdoc/>
+    protected override Tensor Compute(Tensor input, Shape outputShape)
+    {
+        bool batched = input.Rank == SpatialRank + 2;
+        var x = batched ? input : input.Unsqueeze(0);
+        var (before, after) = ResolvedPadding;
+        var padLo = before.To3D(0);
+        if (PaddingMode != PaddingMode.Zeros && !(before.All(0) && after.All(0)))
+        {
+            // Reflect, replicate and circular padding are materialised; the kernel then pads nothing.
+            x = Pad.Apply(x, before, after, PaddingMode);
+            padLo = new Dim3(0, 0, 0);
+        }
+        var outSpatial = new Dims(outputShape.Skip(outputShape.Rank - SpatialRank).ToArray());
+        var plan = new ConvPlan(x.Shape[0], Groups, InChannels, OutChannels,
+            new Dims(x.Shape.Skip(2).ToArray()).To3D(), outSpatial.To3D(), KernelSize.To3D(), Stride.To3D(), Dilation.To3D(), padLo);
+        var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
+        Convolution.Forward(plan, x.Span, Weight.Span, Bias is null ? [] : Bias.Span, y);
+        return Tensor.Own(y, outputShape);
+    }
+
+    /// <inheritdoc/>
+    public override IEnumerable<(string Name, Tensor Value)> Parameters() =>
+        Bias is null ? [("weight", Weight)] : [("weight", Weight), ("bias", Bias)];
+
+    /// <inheritdoc/>
+    protected override string ExtraRepr() =>
+        ConvChecks.Repr(InChannels, OutChannels, KernelSize, Stride, Padding, Dilation, null, Groups, Bias is not null, PaddingMode);
+
+    /// <summary>
+    /// Builds a convolution of rank <paramref name="rank"/> with weights fetched from
+    /// <paramref name="weights"/> (<c>weight</c>, <c>bias</c>) and PyTorch's constructor arguments.
+    /// </summary>
+    public static ConvNd Load(int rank, Weights weights, int inChannels, int outChannels, Dims kernelSize, Dims? stride = null,
+        Padding? padding = null, Dims? dilation = null, int groups = 1, bool bias = true, PaddingMode paddingMode = PaddingMode.Zeros)
+    {
+        string name = $"Conv{rank}d";
+        ConvChecks.Channels(name, inChannels, outChannels, groups);
+        var k = kernelSize.Expand(rank, "kernel_size", name);
+        var (w, b) = ConvChecks.LoadWeights(weights, WeightShape(inChannels, outChannels, k, groups), bias, outChannels);
+        return rank switch
+        {
+            1 => new Conv1d(inChannels, outChannels, k, stride, padding, dilation, groups, paddingMode, w, b),
+            2 => new Conv2d(inChannels, outChannels, k, stride, padding, dilation, groups, paddingMode, w, b),
+            3 => new Conv3d(inChannels, outChannels, k, stride, padding, dilation, groups, paddingMode, w, b),
+            _ => throw new ShapeException($"convolutions have 1, 2 or 3 spatial dimensions, not {rank}"),
+        };
+    }
+}
+
+/// <summary><c>torch.nn.Conv1d</c>: input <c>(N, C, L)</c> or <c>(C, L)</c>. See <see cref="ConvNd"/>.</summary>
+public sealed record Conv1d : ConvNd
+{
+    internal Conv1d(int i, int o, Dims k, Dims? s, Padding? p, Dims? d, int g, PaddingMode m, Tensor w, Tensor? b) : base(1, i, o, k, s, p, d, g, m, w, b) { }
+
+    /// <summary>A Conv1d with weights from <paramref name="weights"/> (<c>weight</c>, <c>bias</c>), PyTorch's arguments and defaults.</summary>
+    public static Conv1d Load(Weights weights, int inChannels, int outChannels, Dims kernelSize, Dims? stride = null, Padding? padding = null,
+        Dims? dilation = null, int groups = 1, bool bias = true, PaddingMode paddingMode = PaddingMode.Zeros) =>
+        (Conv1d)Load(1, weights, inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias, paddingMode);
+}
+
+/// <summary><c>torch.nn.Conv2d</c>: input <c>(N, C, H, W)</c> or <c>(C, H, W)</c>. See <see cref="ConvNd"/>.</summary>
+public sealed record Conv2d : ConvNd
+{
+    internal Conv2d(int i, int o, Dims k, Dims? s, Padding? p, Dims? d, int g, PaddingMode m, Tensor w, Tensor? b) : base(2, i, o, k, s, p, d, g, m, w, b) { }
+
+    /// <summary>A Conv2d with weights from <paramref name="weights"/> (<c>weight</c>, <c>bias</c>), PyTorch's arguments and defaults.</summary>
+    public static Conv2d Load(Weights weights, int inChannels, int outChannels, Dims kernelSize, Dims? stride = null, Padding? padding = null,
+        Dims? dilation = null, int groups = 1, bool bias = true, PaddingMode paddingMode = PaddingMode.Zeros) =>
+        (Conv2d)Load(2, weights, inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias, paddingMode);
+}
+
+/// <summary><c>torch.nn.Conv3d</c>: input <c>(N, C, D, H, W)</c> or <c>(C, D, H, W)</c>. See <see cref="ConvNd"/>.</summary>
+public sealed record Conv3d : ConvNd
+{
+    internal Conv3d(int i, int o, Dims k, Dims? s, Padding? p, Dims? d, int g, PaddingMode m, Tensor w, Tensor? b) : base(3, i, o, k, s, p, d, g, m, w, b) { }
+
+    /// <summary>A Conv3d with weights from <paramref name="weights"/> (<c>weight</c>, <c>bias</c>), PyTorch's arguments and defaults.</summary>
+    public static Conv3d Load(Weights weights, int inChannels, int outChannels, Dims kernelSize, Dims? stride = null, Padding? padding = null,
+        Dims? dilation = null, int groups = 1, bool bias = true, PaddingMode paddingMode = PaddingMode.Zeros) =>
+        (Conv3d)Load(3, weights, inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias, paddingMode);
+}
+
+/// <summary>Checks and printing shared by convolutions and transposed convolutions.</summary>
+internal static class ConvChecks
+{
+    public static void Channels(string name, int inChannels, int outChannels, int groups)
+    {
+        if (groups < 1) throw new ShapeException($"{name}: groups must be a positive integer, got {groups}");
+        if (inChannels < 1 || outChannels < 1)
+            throw new ShapeException($"{name}: in_channels and out_channels must be positive, got {inChannels} and {outChannels}");
+        if (inChannels % groups != 0) throw new ShapeException($"{name}: in_channels ({inChannels}) must be divisible by groups ({groups})");
+        if (outChannels % groups != 0) throw new ShapeException($"{name}: out_channels ({outChannels}) must be divisible by groups ({groups})");
+    }
+
+    public static void Positive(string name, string argument, Dims values)
+    {
+        foreach (int v in values.Values)
+            if (v < 1) throw new ShapeException($"{name}: {argument} must be at least 1 in every dimension, got {argument}={values}");
+    }
+
+    public static void Weights(string name, Tensor weight, Shape expected, Tensor? bias, int outChannels)
+    {
+        if (weight.Shape != expected) throw new ShapeException($"{name}: weight has shape {weight.Shape}, expected {expected}");
+        if (bias is not null && bias.Shape != new Shape(outChannels))
+            throw new ShapeException($"{name}: bias has shape {bias.Shape}, expected [{outChannels}]");
+    }
+
+    public static (Tensor Weight, Tensor? Bias) LoadWeights(Functional.Weights weights, Shape weightShape, bool bias, int biasLength)
+    {
+        // PyTorch's reset_parameters: kaiming_uniform(a=√5) gives bound 1/√fan_in for weight and bias alike,
+        // with fan_in taken from dimension 1 of the weight (also for transposed weights).
+        long fanIn = weightShape.Skip(1).ElementCount;
+        var w = weights.Get("weight", weightShape, WeightInit.FanIn(fanIn));
+        var b = bias ? weights.Get("bias", new Shape(biasLength), WeightInit.FanIn(fanIn)) : null;
+        return (w, b);
+    }
+
+    /// <summary>Checks rank and channels; returns whether the input is batched.</summary>
+    public static bool Input(Layer layer, Shape input, int rank, int inChannels, int groups)
+    {
+        if (input.Rank != rank + 1 && input.Rank != rank + 2)
+            throw new ShapeException($"{layer}: expected {rank + 1}D (unbatched) or {rank + 2}D (batched) input to {layer.TypeName.ToLowerInvariant()}, but got input of size: {input}");
+        bool batched = input.Rank == rank + 2;
+        int c = input[batched ? 1 : 0];
+        if (c != inChannels)
+            throw new ShapeException($"{layer}: given groups={groups}, expected input{input} to have {inChannels} channels, but got {c} channels instead");
+        return batched;
+    }
+
+    /// <summary>PyTorch's <c>_ConvNd.extra_repr</c>.</summary>
+    public static string Repr(int inChannels, int outChannels, Dims kernel, Dims stride, Padding padding, Dims dilation,
+        Dims? outputPadding, int groups, bool bias, PaddingMode mode)
+    {
+        var s = $"{inChannels}, {outChannels}, kernel_size={kernel}, stride={stride}";
+        if (padding.Kind != PaddingKind.Explicit || !padding.Sizes.Expand(kernel.Count, "padding", "").All(0)) s += $", padding={Expanded(padding, kernel.Count)}";
+        if (!dilation.All(1)) s += $", dilation={dilation}";
+        if (outputPadding is { } op && !op.All(0)) s += $", output_padding={op}";
+        if (groups != 1) s += $", groups={groups}";
+        if (!bias) s += ", bias=False";
+        if (mode != PaddingMode.Zeros) s += $", padding_mode={mode.ToString().ToLowerInvariant()}";
+        return s;
+    }
+
+    private static string Expanded(Padding p, int rank) => p.Kind == PaddingKind.Explicit ? p.Sizes.Expand(rank, "padding", "").ToString() : p.ToString();
+}

@@ -1,0 +1,308 @@
+using System.Numerics.Tensors;
+using Functional.Kernels;
+
+namespace Functional;
+
+/// <summary>
+/// What every sliding-window pool shares: the window (kernel, stride defaulting to the kernel,
+/// symmetric padding, dilation), PyTorch's <c>ceil_mode</c> and its output-size formula
+/// (<see cref="WindowFormula.Output"/> with ceil_mode's rule that the last window must start
+/// inside the input or the left padding). Input <c>(N, C, ...)</c> or unbatched <c>(C, ...)</c>.
+/// <code>
+///   in 5, kernel 2, stride 2, padding 1, ceil_mode:   [p x0 | x1 x2 | x3 x4 | p]   3 windows, not 4:
+///   a fourth would start in the right padding, so PyTorch drops it.
+/// </code>
+/// </summary>
+public abstract record PoolNd : Layer
+{
+    private protected PoolNd(int rank, Dims kernelSize, Dims? stride, Dims? padding, Dims? dilation, bool ceilMode)
+    {
+        SpatialRank = rank;
+        KernelSize = kernelSize;
+        Stride = stride;
+        Padding = padding ?? 0;
+        Dilation = dilation ?? 1;
+        CeilMode = ceilMode;
+        Window();
+    }
+
+    /// <summary>1, 2 or 3.</summary>
+    public int SpatialRank { get; }
+
+    /// <summary>Window extent, as given (an int stands for every dimension).</summary>
+    public Dims KernelSize { get; init; }
+
+    /// <summary>Window step as given; null means the kernel size, PyTorch's default.</summary>
+    public Dims? Stride { get; init; }
+
+    /// <summary>Implicit padding on both sides, at most half the kernel.</summary>
+    public Dims Padding { get; init; }
+
+    /// <summary>Spacing between window taps.</summary>
+    public Dims Dilation { get; init; }
+
+    /// <summary>Round the output size up (partial windows at the end count) instead of down.</summary>
+    public bool CeilMode { get; init; }
+
+    /// <summary>The window resolved to this rank: kernel, stride, padding, dilation; validated.</summary>
+    public (Dims Kernel, Dims Stride, Dims Padding, Dims Dilation) Window()
+    {
+        string n = TypeName;
+        var k = KernelSize.Expand(SpatialRank, "kernel_size", n);
+        var s = (Stride ?? KernelSize).Expand(SpatialRank, "stride", n);
+        var p = Padding.Expand(SpatialRank, "padding", n);
+        var d = Dilation.Expand(SpatialRank, "dilation", n);
+        ConvChecks.Positive(n, "kernel_size", k);
+        ConvChecks.Positive(n, "stride", s);
+        ConvChecks.Positive(n, "dilation", d);
+        for (int i = 0; i < SpatialRank; i++)
+            if (p[i] < 0 || p[i] > k[i] / 2)
+                throw new ShapeException($"{n}: pad should be at most half of kernel size, but got padding={p} for kernel_size={k}");
+        return (k, s, p, d);
+    }
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input)
+    {
+        var (k, s, p, d) = Window();
+        var lead = PoolChecks.Lead(this, input, SpatialRank);
+        var output = new int[SpatialRank];
+        for (int i = 0; i < SpatialRank; i++)
+        {
+            int n = input[lead + i];
+            output[i] = WindowFormula.Output(n, k[i], s[i], p[i], p[i], d[i], CeilMode);
+            if (output[i] < 1 || n < 1)
+                throw Error($"given input size {input}, the calculated output size in spatial dimension {i} is {output[i]}: too small " +
+                    $"(input {n}, padding {p[i]}, dilation {d[i]}, kernel {k[i]}, stride {s[i]}, ceil_mode={PyRepr.Bool(CeilMode)})");
+        }
+        return input.Take(lead).Concat(new Shape(output));
+    }
+
+    /// <summary>The kernel plan for an input and the output shape it gives.</summary>
+    private protected PoolPlan Plan(Shape input, Shape output)
+    {
+        var (k, s, p, d) = Window();
+        int lead = input.Rank - SpatialRank;
+        return new PoolPlan(checked((int)input.Take(lead).ElementCount),
+            new Dims(input.Skip(lead).ToArray()).To3D(), new Dims(output.Skip(lead).ToArray()).To3D(),
+            k.To3D(), s.To3D(), d.To3D(), p.To3D(0));
+    }
+
+    /// <summary>An int as an int, a tuple as a tuple: how PyTorch prints pooling arguments it keeps as given.</summary>
+    private protected static string AsGiven(Dims d) => d.Count == 1 ? d[0].ToString() : d.ToString();
+}
+
+/// <summary>
+/// <c>torch.nn.MaxPoolNd</c>: the maximum over each window; padding never wins (PyTorch pads
+/// with −∞) and NaN propagates. With <see cref="ReturnIndices"/>, <see cref="ForwardWithIndices"/>
+/// also gives each maximum's flat index within its input plane (PyTorch's convention, ready for
+/// <see cref="MaxUnpoolNd"/>); <see cref="Layer.Forward"/> returns the values alone.
+/// </summary>
+public abstract record MaxPoolNd : PoolNd, IReturnsIndices
+{
+    private protected MaxPoolNd(int rank, Dims kernelSize, Dims? stride, Dims? padding, Dims? dilation, bool returnIndices, bool ceilMode)
+        : base(rank, kernelSize, stride, padding, dilation, ceilMode) => ReturnIndices = returnIndices;
+
+    /// <summary>Whether the PyTorch module returns indices too (see <see cref="ForwardWithIndices"/>).</summary>
+    public bool ReturnIndices { get; init; }
+
+    /// <inheritdoc/>
+    public override string TypeName => $"MaxPool{SpatialRank}d";
+
+    /// <inheritdoc/>
+    protected override Tensor Compute(Tensor input, Shape outputShape)
+    {
+        var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
+        Pooling.Max(Plan(input.Shape, outputShape), input.Span, y, []);
+        return Tensor.Own(y, outputShape);
+    }
+
+    /// <summary>The pooled values and the flat index of each maximum within its input plane.</summary>
+    public (Tensor Output, IndexTensor Indices) ForwardWithIndices(Tensor input)
+    {
+        var shape = OutputShape(input.Shape);
+        var y = GC.AllocateUninitializedArray<float>(checked((int)shape.ElementCount));
+        var idx = GC.AllocateUninitializedArray<long>(y.Length);
+        Pooling.Max(Plan(input.Shape, shape), input.Span, y, idx);
+        return (Tensor.Own(y, shape), IndexTensor.Own(idx, shape));
+    }
+
+    /// <inheritdoc/>
+    protected override string ExtraRepr() =>
+        $"kernel_size={AsGiven(KernelSize)}, stride={AsGiven(Stride ?? KernelSize)}, padding={AsGiven(Padding)}, dilation={AsGiven(Dilation)}, ceil_mode={PyRepr.Bool(CeilMode)}";
+}
+
+/// <summary><c>torch.nn.MaxPool1d</c>. See <see cref="MaxPoolNd"/>.</summary>
+public sealed record MaxPool1d : MaxPoolNd
+{
+    /// <summary>PyTorch's arguments and defaults (stride defaults to the kernel size).</summary>
+    public MaxPool1d(Dims kernelSize, Dims? stride = null, Dims? padding = null, Dims? dilation = null, bool returnIndices = false, bool ceilMode = false)
+        : base(1, kernelSize, stride, padding, dilation, returnIndices, ceilMode) { }
+}
+
+/// <summary><c>torch.nn.MaxPool2d</c>. See <see cref="MaxPoolNd"/>.</summary>
+public sealed record MaxPool2d : MaxPoolNd
+{
+    /// <summary>PyTorch's arguments and defaults (stride defaults to the kernel size).</summary>
+    public MaxPool2d(Dims kernelSize, Dims? stride = null, Dims? padding = null, Dims? dilation = null, bool returnIndices = false, bool ceilMode = false)
+        : base(2, kernelSize, stride, padding, dilation, returnIndices, ceilMode) { }
+}
+
+/// <summary><c>torch.nn.MaxPool3d</c>. See <see cref="MaxPoolNd"/>.</summary>
+public sealed record MaxPool3d : MaxPoolNd
+{
+    /// <summary>PyTorch's arguments and defaults (stride defaults to the kernel size).</summary>
+    public MaxPool3d(Dims kernelSize, Dims? stride = null, Dims? padding = null, Dims? dilation = null, bool returnIndices = false, bool ceilMode = false)
+        : base(3, kernelSize, stride, padding, dilation, returnIndices, ceilMode) { }
+}
+
+/// <summary>
+/// <c>torch.nn.AvgPoolNd</c>: the mean over each window. The divisor is
+/// <see cref="DivisorOverride"/> when set; else, with <see cref="CountIncludePad"/>, the window's
+/// size clipped to the padded input (so a ceil_mode window hanging past the padding counts only
+/// what it covers); else the number of real input elements in the window.
+/// </summary>
+public abstract record AvgPoolNd : PoolNd
+{
+    private protected AvgPoolNd(int rank, Dims kernelSize, Dims? stride, Dims? padding, bool ceilMode, bool countIncludePad, int? divisorOverride)
+        : base(rank, kernelSize, stride, padding, 1, ceilMode)
+    {
+        CountIncludePad = countIncludePad;
+        DivisorOverride = divisorOverride;
+    }
+
+    /// <summary>Whether padding counts in the divisor.</summary>
+    public bool CountIncludePad { get; init; }
+
+    /// <summary>A fixed divisor (2-D and 3-D only, as PyTorch), or null.</summary>
+    public int? DivisorOverride
+    {
+        get;
+        init => field = value is null or > 0 ? value
+            : throw new ShapeException($"{TypeName}: divisor_override must be a positive integer, got {value}");
+    }
+
+    /// <inheritdoc/>
+    public override string TypeName => $"AvgPool{SpatialRank}d";
+
+    /// <inheritdoc/>
+    protected override Tensor Compute(Tensor input, Shape outputShape)
+    {
+        var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
+        Pooling.Avg(Plan(input.Shape, outputShape), input.Span, y, CountIncludePad, DivisorOverride ?? 0);
+        return Tensor.Own(y, outputShape);
+    }
+
+    /// <inheritdoc/>
+    protected override string ExtraRepr()
+    {
+        // AvgPool1d keeps 1-tuples; AvgPool2d/3d keep what they were given.
+        Func<Dims, string> show = SpatialRank == 1 ? d => d.Expand(1, "", "").ToString() : AsGiven;
+        return $"kernel_size={show(KernelSize)}, stride={show(Stride ?? KernelSize)}, padding={show(Padding)}";
+    }
+}
+
+/// <summary><c>torch.nn.AvgPool1d</c> (no divisor_override, as PyTorch). See <see cref="AvgPoolNd"/>.</summary>
+public sealed record AvgPool1d : AvgPoolNd
+{
+    /// <summary>PyTorch's arguments and defaults.</summary>
+    public AvgPool1d(Dims kernelSize, Dims? stride = null, Dims? padding = null, bool ceilMode = false, bool countIncludePad = true)
+        : base(1, kernelSize, stride, padding, ceilMode, countIncludePad, null) { }
+}
+
+/// <summary><c>torch.nn.AvgPool2d</c>. See <see cref="AvgPoolNd"/>.</summary>
+public sealed record AvgPool2d : AvgPoolNd
+{
+    /// <summary>PyTorch's arguments and defaults.</summary>
+    public AvgPool2d(Dims kernelSize, Dims? stride = null, Dims? padding = null, bool ceilMode = false, bool countIncludePad = true, int? divisorOverride = null)
+        : base(2, kernelSize, stride, padding, ceilMode, countIncludePad, divisorOverride) { }
+}
+
+/// <summary><c>torch.nn.AvgPool3d</c>. See <see cref="AvgPoolNd"/>.</summary>
+public sealed record AvgPool3d : AvgPoolNd
+{
+    /// <summary>PyTorch's arguments and defaults.</summary>
+    public AvgPool3d(Dims kernelSize, Dims? stride = null, Dims? padding = null, bool ceilMode = false, bool countIncludePad = true, int? divisorOverride = null)
+        : base(3, kernelSize, stride, padding, ceilMode, countIncludePad, divisorOverride) { }
+}
+
+/// <summary>
+/// <c>torch.nn.LPPoolNd</c>: <c>(Σ x^p)^(1/p)</c> over each window, computed as PyTorch does:
+/// <c>(avg_pool(x^p) · kernel volume)^(1/p)</c> with no padding and ceil_mode's partial windows
+/// (so a window cut short is rescaled by kernel volume / its size, p = 1 gives the signed sum, and
+/// odd or fractional p of a negative sum gives NaN, all as PyTorch).
+/// </summary>
+public abstract record LPPoolNd : PoolNd
+{
+    private protected LPPoolNd(int rank, double normType, Dims kernelSize, Dims? stride, bool ceilMode)
+        : base(rank, kernelSize, stride, 0, 1, ceilMode) => NormType = normType;
+
+    /// <summary>The power p.</summary>
+    public double NormType { get; init; }
+
+    /// <inheritdoc/>
+    public override string TypeName => $"LPPool{SpatialRank}d";
+
+    /// <inheritdoc/>
+    protected override Tensor Compute(Tensor input, Shape outputShape)
+    {
+        float p = (float)NormType;
+        var powered = input.Map((s, d) => PoolChecks.Power(s, p, d));
+        var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
+        Pooling.Avg(Plan(input.Shape, outputShape), powered.Span, y, countIncludePad: true, divisorOverride: 0);
+        TensorPrimitives.Multiply(y, (float)Window().Kernel.Values.ToArray().Aggregate(1L, (a, b) => a * b), y);
+        PoolChecks.Power(y, 1f / p, y);
+        return Tensor.Own(y, outputShape);
+    }
+
+    /// <inheritdoc/>
+    protected override string ExtraRepr() =>
+        $"norm_type={NormTypeRepr}, kernel_size={AsGiven(KernelSize)}, stride={(Stride is { } s ? AsGiven(s) : "None")}, ceil_mode={PyRepr.Bool(CeilMode)}";
+
+    // PyTorch prints the norm as given; an integral norm is almost always given as an int (norm_type=2).
+    private string NormTypeRepr => NormType == Math.Floor(NormType) && Math.Abs(NormType) < 1e15 ? ((long)NormType).ToString() : PyRepr.Float(NormType);
+}
+
+/// <summary><c>torch.nn.LPPool1d</c>. See <see cref="LPPoolNd"/>.</summary>
+public sealed record LPPool1d : LPPoolNd
+{
+    /// <summary>PyTorch's arguments and defaults (stride defaults to the kernel size).</summary>
+    public LPPool1d(double normType, Dims kernelSize, Dims? stride = null, bool ceilMode = false)
+        : base(1, normType, kernelSize, stride, ceilMode) { }
+}
+
+/// <summary><c>torch.nn.LPPool2d</c>. See <see cref="LPPoolNd"/>.</summary>
+public sealed record LPPool2d : LPPoolNd
+{
+    /// <summary>PyTorch's arguments and defaults (stride defaults to the kernel size).</summary>
+    public LPPool2d(double normType, Dims kernelSize, Dims? stride = null, bool ceilMode = false)
+        : base(2, normType, kernelSize, stride, ceilMode) { }
+}
+
+/// <summary>Checks and helpers shared by the pools.</summary>
+internal static class PoolChecks
+{
+    /// <summary>Checks the rank (unbatched or batched); returns the number of leading (batch, channel) dimensions.</summary>
+    public static int Lead(Layer layer, Shape input, int rank)
+    {
+        if (input.Rank != rank + 1 && input.Rank != rank + 2)
+            throw new ShapeException($"{layer}: expected {rank + 1}D (unbatched) or {rank + 2}D (batched) input, but got input of size: {input}");
+        return input.Rank - rank;
+    }
+
+    /// <summary>x^p with PyTorch's exact special cases for p = 1, 2, 3 and ½.</summary>
+    public static void Power(ReadOnlySpan<float> x, float p, Span<float> d)
+    {
+        switch (p)
+        {
+            case 1f: x.CopyTo(d); break;
+            case 2f: TensorPrimitives.Multiply(x, x, d); break;
+            case 3f:
+                TensorPrimitives.Multiply(x, x, d);
+                TensorPrimitives.Multiply(d, x, d);
+                break;
+            case 0.5f: TensorPrimitives.Sqrt(x, d); break;
+            default: TensorPrimitives.Pow(x, p, d); break;
+        }
+    }
+}
