@@ -129,8 +129,8 @@ public static partial class ModuleDescription
                 _ => new MaxUnpool3d(a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Sizes("padding", rank, 0)),
             }),
         }).Concat(new[] { 1, 2 }.Select(rank => ($"LPPool{rank}d", (Builder)((a, _) => rank == 1
-            ? new LPPool1d(a.Double("norm_type"), a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Bool("ceil_mode", false))
-            : new LPPool2d(a.Double("norm_type"), a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Bool("ceil_mode", false))))));
+            ? new LPPool1d(a.Number("norm_type"), a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Bool("ceil_mode", false))
+            : new LPPool2d(a.Number("norm_type"), a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Bool("ceil_mode", false))))));
 
     private static MaxPoolNd MaxPool(int rank, Dims k, Dims? s, Dims p, Dims d, bool indices, bool ceil) => rank switch
     {
@@ -227,6 +227,12 @@ public sealed class ModuleArgs
     /// <summary>A float argument (ints accepted).</summary>
     public double Double(string name) =>
         Required(name) is var v && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : throw Unsupported(name, $"{v} (expected a number)");
+
+    /// <summary>A number argument that remembers whether it was written as an int or a float.</summary>
+    public PyNumber Number(string name) =>
+        Required(name) is var v && v.ValueKind == JsonValueKind.Number
+            ? new PyNumber(v.GetDouble(), !v.GetRawText().Any(c => c is '.' or 'e' or 'E'))
+            : throw Unsupported(name, $"{v} (expected a number)");
 
     /// <summary>A bool argument.</summary>
     public bool Bool(string name, bool fallback) =>

@@ -234,11 +234,11 @@ public sealed record AvgPool3d : AvgPoolNd
 /// </summary>
 public abstract record LPPoolNd : PoolNd
 {
-    private protected LPPoolNd(int rank, double normType, Dims kernelSize, Dims? stride, bool ceilMode)
+    private protected LPPoolNd(int rank, PyNumber normType, Dims kernelSize, Dims? stride, bool ceilMode)
         : base(rank, kernelSize, stride, 0, 1, ceilMode) => NormType = normType;
 
-    /// <summary>The power p.</summary>
-    public double NormType { get; init; }
+    /// <summary>The power p (an int or a float, printed as given).</summary>
+    public PyNumber NormType { get; init; }
 
     /// <inheritdoc/>
     public override string TypeName => $"LPPool{SpatialRank}d";
@@ -246,7 +246,7 @@ public abstract record LPPoolNd : PoolNd
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape)
     {
-        float p = (float)NormType;
+        float p = (float)NormType.Value;
         var powered = input.Map((s, d) => PoolChecks.Power(s, p, d));
         var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
         Pooling.Avg(Plan(input.Shape, outputShape), powered.Span, y, countIncludePad: true, divisorOverride: 0);
@@ -257,17 +257,15 @@ public abstract record LPPoolNd : PoolNd
 
     /// <inheritdoc/>
     protected override string ExtraRepr() =>
-        $"norm_type={NormTypeRepr}, kernel_size={AsGiven(KernelSize)}, stride={(Stride is { } s ? AsGiven(s) : "None")}, ceil_mode={PyRepr.Bool(CeilMode)}";
+        $"norm_type={NormType}, kernel_size={AsGiven(KernelSize)}, stride={(Stride is { } s ? AsGiven(s) : "None")}, ceil_mode={PyRepr.Bool(CeilMode)}";
 
-    // PyTorch prints the norm as given; an integral norm is almost always given as an int (norm_type=2).
-    private string NormTypeRepr => NormType == Math.Floor(NormType) && Math.Abs(NormType) < 1e15 ? ((long)NormType).ToString() : PyRepr.Float(NormType);
 }
 
 /// <summary><c>torch.nn.LPPool1d</c>. See <see cref="LPPoolNd"/>.</summary>
 public sealed record LPPool1d : LPPoolNd
 {
     /// <summary>PyTorch's arguments and defaults (stride defaults to the kernel size).</summary>
-    public LPPool1d(double normType, Dims kernelSize, Dims? stride = null, bool ceilMode = false)
+    public LPPool1d(PyNumber normType, Dims kernelSize, Dims? stride = null, bool ceilMode = false)
         : base(1, normType, kernelSize, stride, ceilMode) { }
 }
 
@@ -275,7 +273,7 @@ public sealed record LPPool1d : LPPoolNd
 public sealed record LPPool2d : LPPoolNd
 {
     /// <summary>PyTorch's arguments and defaults (stride defaults to the kernel size).</summary>
-    public LPPool2d(double normType, Dims kernelSize, Dims? stride = null, bool ceilMode = false)
+    public LPPool2d(PyNumber normType, Dims kernelSize, Dims? stride = null, bool ceilMode = false)
         : base(2, normType, kernelSize, stride, ceilMode) { }
 }
 

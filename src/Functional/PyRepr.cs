@@ -41,3 +41,22 @@ public static class PyRepr
     public static string Tuple(ReadOnlySpan<int> values) =>
         values.Length == 1 ? $"({values[0]},)" : "(" + string.Join(", ", values.ToArray()) + ")";
 }
+
+/// <summary>
+/// A Python number that remembers whether it was an int or a float, so it prints as PyTorch
+/// prints it (<c>norm_type=2</c> versus <c>norm_type=2.0</c>).
+/// </summary>
+public readonly record struct PyNumber(double Value, bool IsInteger)
+{
+    /// <summary>An int.</summary>
+    public static implicit operator PyNumber(int value) => new(value, true);
+
+    /// <summary>A float.</summary>
+    public static implicit operator PyNumber(double value) => new(value, false);
+
+    /// <summary>The value.</summary>
+    public static implicit operator double(PyNumber n) => n.Value;
+
+    /// <summary>Python's repr.</summary>
+    public override string ToString() => IsInteger ? ((long)Value).ToString(System.Globalization.CultureInfo.InvariantCulture) : PyRepr.Float(Value);
+}

@@ -74,11 +74,21 @@ internal static unsafe class Depthwise
         }
         float* planeOf = null;
 
+        // Decode the first row once, then step (oh, od, oc, n) like an odometer.
+        int t = start / g.ColH, oh = start - t * g.ColH;
+        int t2 = t / g.ColD, od = t - t2 * g.ColD;
+        int n = t2 / outChannels, oc = t2 - n * outChannels;
         for (int r = start; r < end; r++)
         {
-            int t = r / g.ColH, oh = r - t * g.ColH;
-            int t2 = t / g.ColD, od = t - t2 * g.ColD;
-            int n = t2 / outChannels, oc = t2 - n * outChannels;
+            if (r != start && ++oh == g.ColH)
+            {
+                oh = 0;
+                if (++od == g.ColD)
+                {
+                    od = 0;
+                    if (++oc == outChannels) { oc = 0; n++; }
+                }
+            }
             float* plane = input + ((nint)n * inChannels + oc / mult) * g.ImgVolume;
             float* o = output + (nint)r * ow;
             float* w = weight + (nint)oc * g.Taps;

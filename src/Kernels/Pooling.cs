@@ -160,6 +160,8 @@ public static class Pooling
                     Locate(i, out var planeIn, out long outOffset, out int od, out int oh);
                     if (average)
                         AvgRowExact(plan, planeIn, od, oh, (float*)output + outOffset, countIncludePad, divisorOverride);
+                    else if (indices != 0 && PoolCore.Simd && plan.Stride.W <= 2)
+                        MaxRowIndexed(planeIn, od, oh, (float*)output + outOffset, (long*)indices + outOffset);
                     else
                         MaxRowExact(plan, planeIn, od, oh, (float*)output + outOffset,
                             indices == 0 ? null : (long*)indices + outOffset);
@@ -238,6 +240,89 @@ public static class Pooling
                     else if (nan) MaxRowExact(plan, planeIn, od, oh, outRow, null);
                     else MaxHorizontal(t, outRow);
                 }
+            }
+        }
+
+        /// <summary>
+        /// Max with indices for one output row: PyTorch's scan (strictly greater or NaN replaces) run on
+        /// 8 outputs at once wherever their windows lie inside the input width, tracking each lane's
+        /// 32-bit in-plane index; edge outputs use the scalar loop.
+        /// </summary>
+        private void MaxRowIndexed(float* plane, int od, int oh, float* outRow, long* indexRow)
+        {
+            var I = plan.Input;
+            int oW = plan.Output.W, s = plan.Stride.W, pad = plan.PadLo.W, k = plan.Kernel.W, dil = plan.Dilation.W;
+            // Interior outputs: ow·s − pad ≥ 0 and ow·s − pad + (k−1)·dil ≤ W − 1.
+            long lo = (pad + s - 1) / s;
+            long hi = ((long)I.W - 1 + pad - (long)(k - 1) * dil) / s + 1; // exclusive
+            hi = Math.Min(hi, oW);
+            if (hi - lo < 8 || I.Volume > int.MaxValue)
+            {
+                MaxRowExact(plan, plane, od, oh, outRow, indexRow);
+                return;
+            }
+            int owLo = (int)lo, owHi = (int)hi;
+            MaxRowExact(plan, plane, od, oh, outRow, indexRow, 0, owLo);
+            MaxRowExact(plan, plane, od, oh, outRow, indexRow, owHi, oW);
+
+            // In-plane start offsets of the window's valid rows, in scan order.
+            int rowCount = 0;
+            int* rowStarts = stackalloc int[PoolCore.RowGroup];
+            long dBase = (long)od * plan.Stride.D - plan.PadLo.D;
+            long hBase = (long)oh * plan.Stride.H - plan.PadLo.H;
+            for (int kd = 0; kd < plan.Kernel.D; kd++)
+            {
+                long d = dBase + (long)kd * plan.Dilation.D;
+                if ((ulong)d >= (ulong)I.D) continue;
+                for (int kh = 0; kh < plan.Kernel.H; kh++)
+                {
+                    long h = hBase + (long)kh * plan.Dilation.H;
+                    if ((ulong)h >= (ulong)I.H) continue;
+                    if (rowCount == PoolCore.RowGroup)
+                    {
+                        // Unusually tall windows: keep the whole row on the scalar loop.
+                        MaxRowExact(plan, plane, od, oh, outRow, indexRow, owLo, owHi);
+                        return;
+                    }
+                    rowStarts[rowCount++] = (int)((d * I.H + h) * I.W);
+                }
+            }
+            if (rowCount == 0)
+            {
+                MaxRowExact(plan, plane, od, oh, outRow, indexRow, owLo, owHi);
+                return;
+            }
+
+            // Lane j holds output ow + j; stride 2 works in shufps order (0,1,4,5,2,3,6,7) until the end.
+            var lane = s == 1 ? Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) : Vector256.Create(0, 2, 8, 10, 4, 6, 12, 14);
+            for (int ow = owLo; ; ow += 8)
+            {
+                if (ow > owHi - 8) ow = owHi - 8;
+                int col = ow * s - pad;
+                var acc = Vector256.Create(float.NegativeInfinity);
+                var idx = Avx2.Add(Vector256.Create(rowStarts[0] + col), lane);
+                for (int r = 0; r < rowCount; r++)
+                {
+                    float* row = plane + rowStarts[r] + col;
+                    for (int j = 0; j < k; j++)
+                    {
+                        int off = j * dil;
+                        var v = s == 1 ? Avx.LoadVector256(row + off) : Evens(row + off);
+                        var take = Avx.Or(Avx.CompareGreaterThan(v, acc), Avx.CompareUnordered(v, v));
+                        acc = Avx.BlendVariable(acc, v, take);
+                        var at = Avx2.Add(Vector256.Create(rowStarts[r] + col + off), lane);
+                        idx = Avx.BlendVariable(idx.AsSingle(), at.AsSingle(), take).AsInt32();
+                    }
+                }
+                if (s != 1)
+                {
+                    acc = Unshuffle(acc);
+                    idx = Unshuffle(idx.AsSingle()).AsInt32();
+                }
+                Avx.Store(outRow + ow, acc);
+                Avx.Store(indexRow + ow, Avx2.ConvertToVector256Int64(idx.GetLower()));
+                Avx.Store(indexRow + ow + 4, Avx2.ConvertToVector256Int64(idx.GetUpper()));
+                if (ow == owHi - 8) break;
             }
         }
 
@@ -405,7 +490,11 @@ public static class Pooling
     }
 
     /// <summary>One output row of max pooling by PyTorch's scalar loop (exact scan order, NaN and index rules).</summary>
-    private static unsafe void MaxRowExact(in PoolPlan plan, float* plane, int od, int oh, float* outRow, long* indexRow)
+    private static unsafe void MaxRowExact(in PoolPlan plan, float* plane, int od, int oh, float* outRow, long* indexRow) =>
+        MaxRowExact(plan, plane, od, oh, outRow, indexRow, 0, plan.Output.W);
+
+    /// <summary>Outputs <c>[owStart, owEnd)</c> of one max-pool row by PyTorch's scalar loop.</summary>
+    private static unsafe void MaxRowExact(in PoolPlan plan, float* plane, int od, int oh, float* outRow, long* indexRow, int owStart, int owEnd)
     {
         var I = plan.Input;
         long H = I.H, W = I.W;
@@ -419,7 +508,7 @@ public static class Pooling
         long h0 = (long)oh * s.H - p.H;
         long h1 = Math.Min(h0 + (long)(k.H - 1) * dl.H + 1, I.H);
         h0 = PoolCore.FirstValid(h0, dl.H);
-        for (int ow = 0; ow < plan.Output.W; ow++)
+        for (int ow = owStart; ow < owEnd; ow++)
         {
             long w0 = (long)ow * s.W - p.W;
             long w1 = Math.Min(w0 + (long)(k.W - 1) * dl.W + 1, I.W);

@@ -772,6 +772,7 @@ def run_case(c):
         "rtol": tol(c.rtol),
         "torch_version": torch.__version__,
         "note": c.note,
+        "repr": repr(module),
     }
     if c.call:
         metadata["call"] = json.dumps(c.call, separators=(", ", ": "))

@@ -57,6 +57,9 @@ public static class ParityCase
                 .ToList();
             if (unused.Count > 0) return Fail($"weights never used by {layer.TypeName}: {string.Join(", ", unused)}");
 
+            if (meta.TryGetValue("repr", out var printout) && printout != layer.ToString())
+                return Fail($"printout differs from PyTorch's:\n  PyTorch:    {printout.Replace("\n", "\n              ")}\n  Functional: {layer.ToString().Replace("\n", "\n              ")}");
+
             var expected = file.ReadFloat("output");
             if (output.Shape != expected.Shape)
                 return new(name, layer, output.Shape, float.PositiveInfinity, elapsed, $"output shape {output.Shape}, PyTorch gave {expected.Shape}");
