@@ -40,7 +40,7 @@ warnings.filterwarnings("ignore", message="Using padding='same' with even kernel
 FORMAT = "functional-parity/1"
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "cases")
-FAMILIES = ("activations", "conv", "pool")
+FAMILIES = ["activations", "conv", "pool"]  # plus one per cases_<family>.py module, see load_family_modules
 
 
 # --------------------------------------------------------------------------
@@ -716,6 +716,24 @@ def add_pool_cases():
 
 
 add_pool_cases()
+
+
+def load_family_modules():
+    """More families live in cases_<family>.py beside this script: each defines
+    add_cases(g), where g is this module (case, randn, describe, CUSTOM_TYPES, ...).
+    A module may register custom (non-torch.nn) module types in g.CUSTOM_TYPES."""
+    import importlib.util
+    for file in sorted(os.listdir(HERE)):
+        if file.startswith("cases_") and file.endswith(".py"):
+            family = file[len("cases_"):-len(".py")]
+            spec = importlib.util.spec_from_file_location(f"cases_{family}", os.path.join(HERE, file))
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            FAMILIES.append(family)
+            module.add_cases(sys.modules[__name__])
+
+
+load_family_modules()
 
 
 # --------------------------------------------------------------------------
