@@ -115,6 +115,16 @@ public abstract record Activation : Layer
 {
     /// <inheritdoc/>
     public sealed override Shape OutputShape(Shape input) => input;
+
+    /// <summary>
+    /// PyTorch's <c>inplace</c> flag, kept only so the printout matches PyTorch's
+    /// (<c>ReLU(inplace=True)</c>): Functional never mutates a tensor, so results are the same either way.
+    /// </summary>
+    public bool Inplace { get; init; }
+
+    /// <summary>PyTorch's <c>inplace_str</c>: <c>, inplace=True</c> or nothing, after the other arguments.</summary>
+    private protected string InplaceSuffix(string arguments) =>
+        !Inplace ? arguments : arguments.Length == 0 ? "inplace=True" : arguments + ", inplace=True";
 }
 
 /// <summary><c>torch.nn.ReLU</c>: <c>max(x, 0)</c>.</summary>
@@ -122,6 +132,9 @@ public sealed record ReLU : Activation
 {
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape) => input.Relu();
+
+    /// <inheritdoc/>
+    protected override string ExtraRepr() => InplaceSuffix("");
 }
 
 /// <summary><c>torch.nn.ReLU6</c>: <c>min(max(x, 0), 6)</c>.</summary>
@@ -129,6 +142,9 @@ public sealed record ReLU6 : Activation
 {
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape) => input.Relu6();
+
+    /// <inheritdoc/>
+    protected override string ExtraRepr() => InplaceSuffix("");
 }
 
 /// <summary>Squared ReLU, <c>relu(x)²</c> (not in <c>torch.nn</c>; described as type <c>ReLUSquared</c>).</summary>
@@ -150,6 +166,9 @@ public sealed record SiLU : Activation
 {
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape) => input.Silu();
+
+    /// <inheritdoc/>
+    protected override string ExtraRepr() => InplaceSuffix("");
 }
 
 /// <summary><c>torch.nn.Tanh</c>.</summary>
@@ -188,7 +207,7 @@ public sealed record LeakyReLU : Activation
     protected override Tensor Compute(Tensor input, Shape outputShape) => input.LeakyRelu((float)NegativeSlope);
 
     /// <inheritdoc/>
-    protected override string ExtraRepr() => $"negative_slope={PyRepr.Float(NegativeSlope)}";
+    protected override string ExtraRepr() => InplaceSuffix($"negative_slope={PyRepr.Float(NegativeSlope)}");
 }
 
 /// <summary>
@@ -214,7 +233,7 @@ public sealed record RReLU : Activation
     protected override Tensor Compute(Tensor input, Shape outputShape) => input.LeakyRelu((float)((Lower + Upper) / 2));
 
     /// <inheritdoc/>
-    protected override string ExtraRepr() => $"lower={PyRepr.Float(Lower)}, upper={PyRepr.Float(Upper)}";
+    protected override string ExtraRepr() => InplaceSuffix($"lower={PyRepr.Float(Lower)}, upper={PyRepr.Float(Upper)}");
 }
 
 /// <summary><c>torch.nn.ELU(alpha=1.0)</c>: <c>x</c> for <c>x &gt; 0</c>, else <c>alpha·(exp(x) − 1)</c>.</summary>
@@ -230,5 +249,5 @@ public sealed record ELU : Activation
     protected override Tensor Compute(Tensor input, Shape outputShape) => input.Elu((float)Alpha);
 
     /// <inheritdoc/>
-    protected override string ExtraRepr() => $"alpha={PyRepr.Float(Alpha)}";
+    protected override string ExtraRepr() => InplaceSuffix($"alpha={PyRepr.Float(Alpha)}");
 }

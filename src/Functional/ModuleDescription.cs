@@ -67,11 +67,11 @@ public static partial class ModuleDescription
 
     private static IEnumerable<(string Type, Builder Build)> ActivationBuilders() =>
     [
-        ("ReLU", (a, _) => { a.Ignore("inplace"); return new ReLU(); }),
-        ("ReLU6", (a, _) => { a.Ignore("inplace"); return new ReLU6(); }),
+        ("ReLU", (a, _) => new ReLU { Inplace = a.Bool("inplace", false) }),
+        ("ReLU6", (a, _) => new ReLU6 { Inplace = a.Bool("inplace", false) }),
         ("ReLUSquared", (a, _) => new ReLUSquared()),
         ("Sigmoid", (a, _) => new Sigmoid()),
-        ("SiLU", (a, _) => { a.Ignore("inplace"); return new SiLU(); }),
+        ("SiLU", (a, _) => new SiLU { Inplace = a.Bool("inplace", false) }),
         ("Tanh", (a, _) => new Tanh()),
         ("GELU", (a, _) => new GELU(a.String("approximate", "none") switch
         {
@@ -79,9 +79,9 @@ public static partial class ModuleDescription
             "tanh" => GeluApproximation.Tanh,
             var s => throw a.Unsupported("approximate", $"'{s}' (expected 'none' or 'tanh')"),
         })),
-        ("LeakyReLU", (a, _) => { a.Ignore("inplace"); return new LeakyReLU(a.Double("negative_slope", 0.01)); }),
-        ("RReLU", (a, _) => { a.Ignore("inplace"); return new RReLU(a.Double("lower", 1.0 / 8), a.Double("upper", 1.0 / 3)); }),
-        ("ELU", (a, _) => { a.Ignore("inplace"); return new ELU(a.Double("alpha", 1.0)); }),
+        ("LeakyReLU", (a, _) => new LeakyReLU(a.Double("negative_slope", 0.01)) { Inplace = a.Bool("inplace", false) }),
+        ("RReLU", (a, _) => new RReLU(a.Double("lower", 1.0 / 8), a.Double("upper", 1.0 / 3)) { Inplace = a.Bool("inplace", false) }),
+        ("ELU", (a, _) => new ELU(a.Double("alpha", 1.0)) { Inplace = a.Bool("inplace", false) }),
     ];
 }
 

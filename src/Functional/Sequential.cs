@@ -91,17 +91,8 @@ public sealed record Sequential : Layer, IReadOnlyList<Layer>
         layers.SelectMany((l, i) => l.Buffers().Select(p => ($"{i}.{p.Name}", p.Value)));
 
     /// <inheritdoc/>
-    protected internal override void Print(StringBuilder sb, int indent)
-    {
-        if (layers.IsEmpty) { sb.Append("Sequential()"); return; }
-        sb.Append("Sequential(");
-        for (int i = 0; i < layers.Length; i++)
-        {
-            sb.Append('\n').Append(' ', indent + 2).Append('(').Append(i).Append("): ");
-            layers[i].Print(sb, indent + 2);
-        }
-        sb.Append('\n').Append(' ', indent).Append(')');
-    }
+    protected internal override void Print(StringBuilder sb, int indent) =>
+        Printing.Children(sb, indent, "Sequential", layers.Select((l, i) => (i.ToString(), l)));
 
     /// <summary>Structural equality: same layers, in order, each equal by value.</summary>
     public bool Equals(Sequential? other) =>

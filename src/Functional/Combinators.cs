@@ -1,0 +1,239 @@
+using System.Collections.Immutable;
+using System.Text;
+
+namespace Functional;
+
+/// <summary>
+/// Combinators for networks that are not a plain chain, in the style of <see cref="Layer.Then"/>:
+/// each is a layer whose parts are layers, so shapes are inferred and checked through them.
+/// </summary>
+public static class Combine
+{
+    /// <summary><c>x + body(x)</c>, or <c>shortcut(x) + body(x)</c> with a projection on the skip path (ResNet).</summary>
+    public static Residual Residual(Layer body, Layer? shortcut = null) => new(body, shortcut);
+
+    /// <summary>Runs every branch on the same input and concatenates their outputs along <paramref name="dim"/> (Inception, DenseNet, UNet skips).</summary>
+    public static Branches Concat(int dim, params Layer[] branches) => new(BranchJoin.Concat, dim, [.. branches]);
+
+    /// <summary>Runs every branch on the same input and adds their outputs (with broadcasting).</summary>
+    public static Branches Sum(params Layer[] branches) => new(BranchJoin.Sum, 0, [.. branches]);
+
+    /// <summary>
+    /// Runs every branch on the same input and multiplies their outputs (with broadcasting), e.g.
+    /// squeeze-and-excitation: <c>Product(new Identity(), gate)</c>.
+    /// </summary>
+    public static Branches Product(params Layer[] branches) => new(BranchJoin.Product, 0, [.. branches]);
+
+    /// <summary>A user function as a layer, with a name for printing and a shape rule for inference.</summary>
+    public static Function Function(string name, Func<Tensor, Tensor> forward, Func<Shape, Shape> outputShape) => new(name, forward, outputShape);
+}
+
+/// <summary><c>shortcut(x) + body(x)</c>; the shortcut is the identity when null. Both paths must give the same shape.</summary>
+public sealed record Residual(Layer Body, Layer? Shortcut = null) : Layer
+{
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input)
+    {
+        var body = Body.OutputShape(input);
+        var skip = Shortcut?.OutputShape(input) ?? input;
+        if (body != skip)
+            throw Error($"the body gives {body} but the {(Shortcut is null ? "identity shortcut" : "shortcut")} gives {skip} for input {input}; they must match to be added");
+        return body;
+    }
+
+    /// <inheritdoc/>
+    protected override Tensor Compute(Tensor input, Shape outputShape) =>
+        Body.Forward(input) + (Shortcut?.Forward(input) ?? input);
+
+    /// <inheritdoc/>
+    public override IEnumerable<(string Name, Tensor Value)> Parameters() => Children.SelectMany(c => c.Layer.Parameters().Select(p => ($"{c.Name}.{p.Name}", p.Value)));
+
+    /// <inheritdoc/>
+    public override IEnumerable<(string Name, Tensor Value)> Buffers() => Children.SelectMany(c => c.Layer.Buffers().Select(p => ($"{c.Name}.{p.Name}", p.Value)));
+
+    private IEnumerable<(string Name, Layer Layer)> Children => Shortcut is null ? [("body", Body)] : [("body", Body), ("shortcut", Shortcut)];
+
+    /// <inheritdoc/>
+    protected internal override void Print(StringBuilder sb, int indent) => Printing.Children(sb, indent, TypeName, Children);
+}
+
+/// <summary>How <see cref="Branches"/> joins its branches' outputs.</summary>
+public enum BranchJoin
+{
+    /// <summary>Concatenate along a dimension.</summary>
+    Concat,
+    /// <summary>Add element-wise (broadcasting).</summary>
+    Sum,
+    /// <summary>Multiply element-wise (broadcasting).</summary>
+    Product,
+}
+
+/// <summary>Runs several branches on the same input and joins their outputs (see <see cref="Combine"/>).</summary>
+public sealed record Branches(BranchJoin Join, int Dim, ImmutableArray<Layer> Layers) : Layer
+{
+    /// <inheritdoc/>
+    public override string TypeName => Join.ToString();
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input)
+    {
+        if (Layers.IsDefaultOrEmpty) throw Error("needs at least one branch");
+        var shapes = Layers.Select((l, i) =>
+        {
+            try { return l.OutputShape(input); }
+            catch (ShapeException e) { throw Error($"branch ({i}) {l.TypeName} given input of shape {input}: {e.Message}"); }
+        }).ToList();
+        var result = shapes[0];
+        for (int i = 1; i < shapes.Count; i++)
+        {
+            try
+            {
+                result = Join == BranchJoin.Concat ? ConcatShape(result, shapes[i]) : TensorOps.BroadcastShape(result, shapes[i]);
+            }
+            catch (ShapeException e) { throw Error($"branch ({i}) gives {shapes[i]}, which cannot be joined with {result}: {e.Message}"); }
+        }
+        return result;
+    }
+
+    private Shape ConcatShape(Shape a, Shape b)
+    {
+        int axis = a.NormalizeAxis(Dim);
+        if (a.Rank != b.Rank || Enumerable.Range(0, a.Rank).Any(i => i != axis && a[i] != b[i]))
+            throw new ShapeException($"sizes must match except in dimension {axis}: {a} and {b}");
+        return a.With(axis, a[axis] + b[axis]);
+    }
+
+    /// <inheritdoc/>
+    protected override Tensor Compute(Tensor input, Shape outputShape)
+    {
+        var outputs = Layers.Select(l => l.Forward(input)).ToList();
+        return Join switch
+        {
+            BranchJoin.Concat => TensorOps.Concat(outputs, Dim),
+            BranchJoin.Sum => outputs.Skip(1).Aggregate(outputs[0], TensorOps.Add),
+            _ => outputs.Skip(1).Aggregate(outputs[0], TensorOps.Multiply),
+        };
+    }
+
+    /// <inheritdoc/>
+    public override IEnumerable<(string Name, Tensor Value)> Parameters() =>
+        Layers.SelectMany((l, i) => l.Parameters().Select(p => ($"{i}.{p.Name}", p.Value)));
+
+    /// <inheritdoc/>
+    public override IEnumerable<(string Name, Tensor Value)> Buffers() =>
+        Layers.SelectMany((l, i) => l.Buffers().Select(p => ($"{i}.{p.Name}", p.Value)));
+
+    /// <summary>Structural equality over the branches.</summary>
+    public bool Equals(Branches? other) =>
+        other is not null && Join == other.Join && Dim == other.Dim && Layers.AsSpan().SequenceEqual(other.Layers.AsSpan());
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Join, Dim, Layers.Length);
+
+    /// <inheritdoc/>
+    protected internal override void Print(StringBuilder sb, int indent) =>
+        Printing.Children(sb, indent, TypeName, Layers.Select((l, i) => (i.ToString(), l)), Join == BranchJoin.Concat ? $"dim={Dim}" : "");
+}
+
+/// <summary>A user function as a layer: a name to print, the function, and its shape rule.</summary>
+public sealed record Function(string Name, Func<Tensor, Tensor> Apply, Func<Shape, Shape> ShapeRule) : Layer
+{
+    /// <inheritdoc/>
+    public override string TypeName => Name;
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input) => ShapeRule(input);
+
+    /// <inheritdoc/>
+    protected override Tensor Compute(Tensor input, Shape outputShape)
+    {
+        var y = Apply(input);
+        if (y.Shape != outputShape)
+            throw Error($"returned shape {y.Shape} but its shape rule promised {outputShape} for input {input.Shape}");
+        return y;
+    }
+}
+
+/// <summary>
+/// A PyTorch module with named children, like a <c>torch.nn.Module</c> subclass: it prints and
+/// names its state_dict entries by its children (<c>conv1.weight</c>, <c>downsample.0.weight</c>),
+/// and computes with <see cref="Body"/>, a layer expression built from those same children
+/// (<c>Residual(conv1 &gt;&gt; bn1 &gt;&gt; relu &gt;&gt; conv2 &gt;&gt; bn2, downsample) &gt;&gt; relu</c>),
+/// so shape inference works through it.
+/// </summary>
+public sealed record Module : Layer
+{
+    /// <summary>A module of PyTorch type <paramref name="typeName"/> with its named children and the expression it computes.</summary>
+    public Module(string typeName, IEnumerable<(string Name, Layer Layer)> children, Layer body)
+    {
+        ModuleType = typeName;
+        Children = [.. children];
+        var names = new HashSet<string>();
+        foreach (var (name, _) in Children)
+            if (!names.Add(name)) throw new ShapeException($"{typeName}: duplicate child name '{name}'");
+        Body = body;
+    }
+
+    /// <summary>The PyTorch class name it prints as.</summary>
+    public string ModuleType { get; init; }
+
+    /// <summary>The children by name, in PyTorch's registration order.</summary>
+    public ImmutableArray<(string Name, Layer Layer)> Children { get; init; }
+
+    /// <summary>What the module computes, built from its children.</summary>
+    public Layer Body { get; init; }
+
+    /// <summary>The child named <paramref name="name"/>.</summary>
+    public Layer this[string name] => Children.FirstOrDefault(c => c.Name == name).Layer
+        ?? throw new KeyNotFoundException($"{ModuleType} has no child '{name}' (children: {string.Join(", ", Children.Select(c => c.Name))})");
+
+    /// <inheritdoc/>
+    public override string TypeName => ModuleType;
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input)
+    {
+        try { return Body.OutputShape(input); }
+        catch (ShapeException e) { throw new ShapeException($"{ModuleType} given input of shape {input}: {e.Message}"); }
+    }
+
+    /// <inheritdoc/>
+    protected override Tensor Compute(Tensor input, Shape outputShape) => Body.Forward(input);
+
+    /// <inheritdoc/>
+    public override IEnumerable<(string Name, Tensor Value)> Parameters() =>
+        Children.SelectMany(c => c.Layer.Parameters().Select(p => ($"{c.Name}.{p.Name}", p.Value)));
+
+    /// <inheritdoc/>
+    public override IEnumerable<(string Name, Tensor Value)> Buffers() =>
+        Children.SelectMany(c => c.Layer.Buffers().Select(p => ($"{c.Name}.{p.Name}", p.Value)));
+
+    /// <summary>Structural equality: same type, children and body.</summary>
+    public bool Equals(Module? other) =>
+        other is not null && ModuleType == other.ModuleType && Body == other.Body && Children.AsSpan().SequenceEqual(other.Children.AsSpan());
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(ModuleType, Body);
+
+    /// <inheritdoc/>
+    protected internal override void Print(StringBuilder sb, int indent) => Printing.Children(sb, indent, ModuleType, Children);
+}
+
+/// <summary>PyTorch's printout of a module with children.</summary>
+internal static class Printing
+{
+    /// <summary>As <c>torch.nn.Module.__repr__</c>: the extra_repr line (if any), then one line per child.</summary>
+    public static void Children(StringBuilder sb, int indent, string typeName, IEnumerable<(string Name, Layer Layer)> children, string extraRepr = "")
+    {
+        var list = children.ToList();
+        sb.Append(typeName).Append('(');
+        if (list.Count == 0) { sb.Append(extraRepr).Append(')'); return; }
+        if (extraRepr.Length > 0) sb.Append('\n').Append(' ', indent + 2).Append(extraRepr);
+        foreach (var (name, layer) in list)
+        {
+            sb.Append('\n').Append(' ', indent + 2).Append('(').Append(name).Append("): ");
+            layer.Print(sb, indent + 2);
+        }
+        sb.Append('\n').Append(' ', indent).Append(')');
+    }
+}
