@@ -5,11 +5,24 @@ using Functional.Parity;
 // A tour of Functional: build layers fluently, load PyTorch weights, run, and check against PyTorch.
 
 Console.WriteLine("== 1. Layers are values; >> composes them into a flat Sequential ==");
-var model = new GELU() >> new LeakyReLU(0.2) >> new Tanh();
+var weights = Weights.Random(seed: 0);   // PyTorch's default initialisation; Weights.Load("model.safetensors") reads real ones
+var model = Conv2d.Load(weights.At("0"), 3, 16, kernelSize: 3, stride: 2, bias: false)
+          >> new ReLU()
+          >> new MaxPool2d(3, stride: 2)
+          >> Conv2d.Load(weights.At("3"), 16, 32, kernelSize: (3, 1), padding: Padding.Same, paddingMode: PaddingMode.Reflect)
+          >> new GELU(GeluApproximation.Tanh)
+          >> new AdaptiveAvgPool2d(1);
 Console.WriteLine(model);
-var x = Tensor.RandomNormal([2, 3, 4], seed: 0);
-Console.WriteLine($"input  {x.Shape} -> output {model.OutputShape(x.Shape)}");
-Console.WriteLine(model.Forward(x));
+Console.WriteLine($"parameters: {model.ParameterCount:N0}");
+Shape imageShape = [1, 3, 224, 224];
+Console.WriteLine($"output shape for {imageShape}, without running: {model.OutputShape(imageShape)}");
+var y = model.Forward(Tensor.RandomNormal(imageShape, seed: 1));
+Console.WriteLine($"ran: {y.Shape}, first values {string.Join(", ", y.ToArray().Take(4).Select(v => v.ToString("0.0000")))}");
+try { model.Check([1, 4, 224, 224]); }
+catch (ShapeException e) { Console.WriteLine($"a wrong input is caught when composing: {e.Message}"); }
+var variant = (MaxPool2d)model[2] with { CeilMode = true };
+Console.WriteLine($"a variant with `with`: {variant}");
+Console.WriteLine($"pools as tensor functions: x.MaxPool2d(3, 2) on {imageShape} gives {Tensor.Zeros(imageShape).MaxPool2d(3, 2).Shape}");
 Console.WriteLine();
 
 Console.WriteLine("== 2. Every PyTorch parity case: rebuilt from its description, PyTorch's weights loaded by state_dict name ==");
