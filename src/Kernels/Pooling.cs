@@ -12,8 +12,11 @@ namespace Functional.Kernels;
 /// combined column-wise into a scratch row padded with the pool's neutral value (−∞ or 0), then the
 /// width window slides over that row, 8 outputs at a time: contiguous loads for stride 1, even/odd
 /// de-interleaving shuffles for stride 2 (with dedicated 3-tap and 2-tap forms for the common 3×3/2
-/// and 2×2/2 pools), scalar taps for larger strides. Rows containing NaN, requests for indices,
-/// CPUs without AVX2 and degenerate plans take an exact scalar path that is PyTorch's loop verbatim.
+/// and 2×2/2 pools), scalar taps for larger strides. Max with indices runs PyTorch's scan itself
+/// (strictly greater or NaN replaces) on 8 outputs at once, tracking each lane's index, wherever the
+/// windows lie inside the input width and the stride is at most 2. Rows containing NaN, edge outputs
+/// of indexed pools, CPUs without AVX2 and degenerate plans take an exact scalar path that is
+/// PyTorch's loop verbatim.
 /// Work is split over output rows across <see cref="Parallelism.Threads"/>; results never depend on
 /// the split.
 /// </remarks>
