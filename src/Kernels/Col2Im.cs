@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace Functional.Kernels;
 
 /// <summary>
@@ -53,9 +56,26 @@ internal static unsafe class Col2Im
         if (stride == 1)
         {
             for (; i + 8 <= n; i += 8)
-                System.Runtime.Intrinsics.Vector256.Store(
-                    System.Runtime.Intrinsics.Vector256.Load(dst + i) + System.Runtime.Intrinsics.Vector256.Load(src + i), dst + i);
+                Vector256.Store(Vector256.Load(dst + i) + Vector256.Load(src + i), dst + i);
             for (; i < n; i++) dst[i] += src[i];
+        }
+        else if (stride == 2 && Avx2.IsSupported)
+        {
+            // dst[2i] += src[i]: spread 8 sources over 16 lanes with -0.0 in the odd ones
+            // (x + -0.0 == x for every x, signed zeros included), add to two full vectors. The
+            // last block stays scalar so the odd lane past the final target, which may belong
+            // to another row or thread, is never touched.
+            var negZero = Vector256.Create(-0f);
+            for (; i + 8 < n; i += 8)
+            {
+                var s = Avx.LoadVector256(src + i);
+                var l = Avx.UnpackLow(s, negZero);   // s0 . s1 . | s4 . s5 .
+                var h = Avx.UnpackHigh(s, negZero);  // s2 . s3 . | s6 . s7 .
+                float* d = dst + 2 * i;
+                Avx.Store(d, Avx.LoadVector256(d) + Avx.Permute2x128(l, h, 0x20));
+                Avx.Store(d + 8, Avx.LoadVector256(d + 8) + Avx.Permute2x128(l, h, 0x31));
+            }
+            for (; i < n; i++) dst[2 * i] += src[i];
         }
         else
         {

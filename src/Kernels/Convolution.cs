@@ -148,7 +148,8 @@ public static unsafe class Convolution
             // chunk repacks its B block, a small cost next to the multiply).
             int threads = Parallelism.Threads;
             mChunks = 1;
-            if (items < 2L * threads)
+            bool worthSplitting = (long)M * K * P * Batch * Groups >= 200_000;
+            if (worthSplitting && items < 2L * threads)
                 mChunks = (int)Math.Min((M + Gemm.MR - 1) / Gemm.MR, (2L * threads + items - 1) / items);
             mChunkRows = Gemm.RoundUp((M + mChunks - 1) / mChunks, Gemm.MR);
             mChunks = (M + mChunkRows - 1) / mChunkRows;
@@ -203,7 +204,8 @@ public static unsafe class Convolution
         {
             int threads = Parallelism.Threads;
             long items = (long)Batch * Groups;
-            ocChunks = items >= threads ? 1 : (int)Math.Min(OCg, (2L * threads + items - 1) / items);
+            bool worthSplitting = (long)OCg * Geo.Taps * ICg * Geo.ColVolume * items >= 200_000;
+            ocChunks = items >= threads || !worthSplitting ? 1 : (int)Math.Min(OCg, (2L * threads + items - 1) / items);
             ocChunkSize = (OCg + ocChunks - 1) / ocChunks;
             ocChunks = (OCg + ocChunkSize - 1) / ocChunkSize;
             // Column tile: all K blocks of packed X (≤ ~256 KB) plus a column buffer of ≤ 64K floats.
