@@ -88,19 +88,11 @@ public sealed record Branches(BranchJoin Join, int Dim, ImmutableArray<Layer> La
         {
             try
             {
-                result = Join == BranchJoin.Concat ? ConcatShape(result, shapes[i]) : TensorOps.BroadcastShape(result, shapes[i]);
+                result = Join == BranchJoin.Concat ? TensorOps.ConcatShape([result, shapes[i]], Dim) : TensorOps.BroadcastShape(result, shapes[i]);
             }
             catch (ShapeException e) { throw Error($"branch ({i}) gives {shapes[i]}, which cannot be joined with {result}: {e.Message}"); }
         }
         return result;
-    }
-
-    private Shape ConcatShape(Shape a, Shape b)
-    {
-        int axis = a.NormalizeAxis(Dim);
-        if (a.Rank != b.Rank || Enumerable.Range(0, a.Rank).Any(i => i != axis && a[i] != b[i]))
-            throw new ShapeException($"sizes must match except in dimension {axis}: {a} and {b}");
-        return a.With(axis, a[axis] + b[axis]);
     }
 
     /// <inheritdoc/>

@@ -24,7 +24,7 @@ public static partial class ModuleDescription
     public delegate Layer Builder(ModuleArgs args, Weights weights);
 
     private static readonly ImmutableDictionary<string, Builder> Builders =
-        new[] { ContainerBuilders(), ActivationBuilders(), ConvBuilders(), PoolBuilders() }
+        new[] { ContainerBuilders(), ActivationBuilders(), ConvBuilders(), PoolBuilders(), NormBuilders(), BasicBuilders() }
             .SelectMany(b => b)
             .ToImmutableDictionary(b => b.Type, b => b.Build);
 
@@ -48,6 +48,7 @@ public static partial class ModuleDescription
         if (!description.TryGetProperty("type", out var t) || t.ValueKind != JsonValueKind.String)
             throw new ModuleDescriptionException($"module description has no string 'type': {description}");
         string type = t.GetString()!;
+        if (description.TryGetProperty("graph", out _)) return BuildTraced(type, description, weights);
         if (!Builders.TryGetValue(type, out var build))
             throw new ModuleDescriptionException($"module type '{type}' is not supported (supported: {string.Join(", ", SupportedTypes)})");
         var args = new ModuleArgs(type, description);
@@ -55,6 +56,47 @@ public static partial class ModuleDescription
         args.EnsureAllRead();
         return layer;
     }
+
+    /// <summary>
+    /// A module traced by <c>torch.fx</c> (<c>tools/export.py</c>): <c>{"type": "BasicBlock",
+    /// "children": {"conv1": {...}, ...}, "graph": [nodes]}</c>. Children are scoped by name, as in
+    /// PyTorch's state_dict; the graph becomes the module's body.
+    /// </summary>
+    private static Module BuildTraced(string type, JsonElement description, Weights weights)
+    {
+        var args = new ModuleArgs(type, description);
+        var children = new List<(string Name, Layer Layer)>();
+        if (args.Raw("children") is { ValueKind: JsonValueKind.Object } c)
+            foreach (var child in c.EnumerateObject())
+                children.Add((child.Name, Build(child.Value, weights.At(child.Name))));
+        var nodes = args.Array("graph").Select(ParseNode).ToList();
+        args.EnsureAllRead();
+        return new Module(type, children, new Graph(nodes, children.ToDictionary(x => x.Name, x => x.Layer)));
+    }
+
+    private static GraphNode ParseNode(JsonElement n)
+    {
+        string Str(string key) => n.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()!
+            : throw new ModuleDescriptionException($"graph node {n} lacks the string '{key}'");
+        var args = n.TryGetProperty("args", out var a) ? ParseArg(a) as ImmutableArray<object?>? : null;
+        var kwargs = ImmutableDictionary<string, object?>.Empty;
+        if (n.TryGetProperty("kwargs", out var k) && k.ValueKind == JsonValueKind.Object)
+            kwargs = k.EnumerateObject().ToImmutableDictionary(p => p.Name, p => ParseArg(p.Value));
+        return new GraphNode(Str("op"), Str("name"), n.TryGetProperty("target", out var t) ? t.GetString() ?? "" : "", args ?? [], kwargs);
+    }
+
+    /// <summary>A graph argument: <c>{"node": name}</c> is a reference, arrays are lists, other values are constants.</summary>
+    private static object? ParseArg(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.Object when v.TryGetProperty("node", out var r) => new NodeRef(r.GetString()!),
+        JsonValueKind.Array => v.EnumerateArray().Select(ParseArg).ToImmutableArray(),
+        JsonValueKind.Number => v.TryGetInt64(out long i) ? i : v.GetDouble(),
+        JsonValueKind.String => v.GetString(),
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        JsonValueKind.Null => null,
+        _ => throw new ModuleDescriptionException($"unsupported graph argument {v}"),
+    };
 
     private static IEnumerable<(string Type, Builder Build)> ContainerBuilders() =>
     [

@@ -121,18 +121,29 @@ public sealed class SafeTensors : IDisposable
         var names = ImmutableArray.CreateBuilder<string>();
         var metadata = ImmutableDictionary<string, string>.Empty;
         bool sawMetadata = false;
-        foreach (var prop in doc.RootElement.EnumerateObject())
+        string? current = null;
+        try
         {
-            if (prop.Name == "__metadata__")
+            foreach (var prop in doc.RootElement.EnumerateObject())
             {
-                if (sawMetadata) throw Fail("duplicate '__metadata__'");
-                sawMetadata = true;
-                metadata = ParseMetadata(prop.Value);
-                continue;
+                current = null; // reading the name may itself fail
+                current = prop.Name;
+                if (prop.Name == "__metadata__")
+                {
+                    if (sawMetadata) throw Fail("duplicate '__metadata__'");
+                    sawMetadata = true;
+                    metadata = ParseMetadata(prop.Value);
+                    continue;
+                }
+                if (map.ContainsKey(prop.Name)) throw Fail($"duplicate tensor name '{prop.Name}'");
+                map[prop.Name] = ParseEntry(prop.Name, prop.Value, dataLength);
+                names.Add(prop.Name);
             }
-            if (map.ContainsKey(prop.Name)) throw Fail($"duplicate tensor name '{prop.Name}'");
-            map[prop.Name] = ParseEntry(prop.Name, prop.Value, dataLength);
-            names.Add(prop.Name);
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json refuses to turn a string with a lone surrogate escape ("\ud800") into a .NET string.
+            throw Fail($"{(current is null ? "header" : $"entry '{current}'")} has a string that is not valid UTF-16: {e.Message}", e);
         }
 
         // The tensors must tile the data section exactly: no overlap, no gap, nothing trailing.
@@ -181,7 +192,8 @@ public sealed class SafeTensors : IDisposable
         }
         if (!value.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
             throw Fail($"tensor '{name}': missing 'data_offsets' [begin, end]");
-        if (!off[0].TryGetInt64(out long begin) || !off[1].TryGetInt64(out long end) || begin < 0 || end < begin)
+        if (off[0].ValueKind != JsonValueKind.Number || off[1].ValueKind != JsonValueKind.Number
+            || !off[0].TryGetInt64(out long begin) || !off[1].TryGetInt64(out long end) || begin < 0 || end < begin)
             throw Fail($"tensor '{name}': data_offsets {off} are not 0 <= begin <= end");
         if (end > dataLength) throw Fail($"tensor '{name}': data_offsets [{begin}, {end}) run past the {dataLength}-byte data section");
         foreach (var p in value.EnumerateObject())
@@ -220,7 +232,8 @@ public sealed class SafeTensors : IDisposable
         var e = Find(name);
         var bytes = new byte[e.End - e.Begin];
         ObjectDisposedException.ThrowIf(view is null, this);
-        view.ReadArray(dataStart + e.Begin, bytes, 0, bytes.Length);
+        // A zero-size tensor may sit at the very end of the file, where the accessor refuses any position.
+        if (bytes.Length > 0) view.ReadArray(dataStart + e.Begin, bytes, 0, bytes.Length);
         return new RawTensor(e.DType, e.Shape, bytes);
     }
 
@@ -231,6 +244,8 @@ public sealed class SafeTensors : IDisposable
     public (long[] Values, Shape Shape) ReadInt64(string name)
     {
         var raw = ReadRaw(name);
+        if (raw.DType is DType.F64 or DType.F32 or DType.F16 or DType.BF16)
+            throw Fail($"tensor '{name}' is {raw.DType}, not an integer tensor");
         var b = raw.Bytes.Span;
         int n = (int)raw.Shape.ElementCount;
         var v = new long[n];

@@ -165,16 +165,7 @@ public sealed class Tensor
     }
 
     /// <summary>Merges dimensions <paramref name="startDim"/>..<paramref name="endDim"/> into one, as <c>torch.flatten</c>.</summary>
-    public Tensor Flatten(int startDim = 0, int endDim = -1)
-    {
-        if (Rank == 0) return Reshape(1);
-        int s = Shape.NormalizeAxis(startDim), e = Shape.NormalizeAxis(endDim);
-        if (s > e) throw new ShapeException($"flatten: start_dim {startDim} comes after end_dim {endDim} for shape {Shape}.");
-        long merged = 1;
-        for (int i = s; i <= e; i++) merged *= Shape[i];
-        var dims = Shape.Take(s).ToArray().Append((int)merged).Concat(Shape.Skip(e + 1).ToArray()).ToArray();
-        return new(data, new Shape(dims));
-    }
+    public Tensor Flatten(int startDim = 0, int endDim = -1) => new(data, TensorOps.FlattenShape(Shape, startDim, endDim));
 
     // ---- element access ----
 
@@ -323,6 +314,8 @@ public sealed class Tensor
             float a = data[i], b = other.data[i];
             if (float.IsNaN(a) || float.IsNaN(b)) { if (!(equalNaN && float.IsNaN(a) && float.IsNaN(b))) return i; continue; }
             if (a == b) continue;
+            // As torch.isclose: an infinity is close only to itself (else rtol·|∞| would admit anything).
+            if (float.IsInfinity(a) || float.IsInfinity(b)) return i;
             if (!(Math.Abs(a - b) <= atol + rtol * Math.Abs(b))) return i;
         }
         return -1;

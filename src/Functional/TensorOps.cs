@@ -5,23 +5,43 @@ namespace Functional;
 /// <summary>Tensor operations across several tensors: concatenation and broadcasting arithmetic, as PyTorch's.</summary>
 public static class TensorOps
 {
+    /// <summary>The shape <c>torch.cat</c> gives: extents add along <paramref name="dim"/>, all others must agree.</summary>
+    public static Shape ConcatShape(IReadOnlyList<Shape> shapes, int dim)
+    {
+        if (shapes.Count == 0) throw new ShapeException("cat: expected a non-empty list of tensors");
+        var first = shapes[0];
+        int axis = first.NormalizeAxis(dim);
+        int total = 0;
+        foreach (var t in shapes)
+        {
+            if (t.Rank != first.Rank)
+                throw new ShapeException($"cat: tensors must have the same rank, got {first} and {t}");
+            for (int i = 0; i < first.Rank; i++)
+                if (i != axis && t[i] != first[i])
+                    throw new ShapeException($"cat: sizes of tensors must match except in dimension {axis}: expected size {first[i]} but got size {t[i]} for tensor {t} in dimension {i}");
+            total += t[axis];
+        }
+        return first.With(axis, total);
+    }
+
+    /// <summary>The shape <c>torch.flatten(x, start_dim, end_dim)</c> gives.</summary>
+    public static Shape FlattenShape(Shape shape, int startDim, int endDim)
+    {
+        if (shape.Rank == 0) return new Shape(1);
+        int s = shape.NormalizeAxis(startDim), e = shape.NormalizeAxis(endDim);
+        if (s > e) throw new ShapeException($"flatten: start_dim {startDim} comes after end_dim {endDim} for shape {shape}");
+        long merged = 1;
+        for (int i = s; i <= e; i++) merged *= shape[i];
+        return shape.Take(s).Concat(new Shape(checked((int)merged))).Concat(shape.Skip(e + 1));
+    }
+
     /// <summary><c>torch.cat</c>: joins tensors along <paramref name="dim"/>; every other extent must agree.</summary>
     public static Tensor Concat(IReadOnlyList<Tensor> tensors, int dim)
     {
-        if (tensors.Count == 0) throw new ShapeException("cat: expected a non-empty list of tensors");
+        var shape = ConcatShape(tensors.Select(t => t.Shape).ToList(), dim);
         var first = tensors[0].Shape;
         int axis = first.NormalizeAxis(dim);
-        int total = 0;
-        foreach (var t in tensors)
-        {
-            if (t.Rank != first.Rank)
-                throw new ShapeException($"cat: tensors must have the same rank, got {first} and {t.Shape}");
-            for (int i = 0; i < first.Rank; i++)
-                if (i != axis && t.Shape[i] != first[i])
-                    throw new ShapeException($"cat: sizes of tensors must match except in dimension {axis}: expected size {first[i]} but got size {t.Shape[i]} for tensor {t.Shape} in dimension {i}");
-            total += t.Shape[axis];
-        }
-        var shape = first.With(axis, total);
+        int total = shape[axis];
         long outer = first.Take(axis).ElementCount;
         long inner = first.Skip(axis + 1).ElementCount;
         var result = GC.AllocateUninitializedArray<float>(checked((int)shape.ElementCount));
