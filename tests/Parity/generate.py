@@ -34,6 +34,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import export  # noqa: E402  (tools/export.py: tracing of modules that are not a chain)
+
 # PyTorch warns that padding='same' with an even kernel copies the input: expected here.
 warnings.filterwarnings("ignore", message="Using padding='same' with even kernel lengths")
 
@@ -91,7 +94,10 @@ def describe(module):
             raise ValueError(f"Sequential children must be named 0, 1, ...; got {names}")
         return {"type": "Sequential", "layers": [describe(child) for child in module]}
     if getattr(nn, cls.__name__, None) is not cls:
-        raise TypeError(f"{cls.__module__}.{cls.__name__} is not a torch.nn class and has no description")
+        # Any other module is described by its children and its torch.fx-traced forward.
+        return {"type": cls.__name__,
+                "children": {n: describe(c) for n, c in module.named_children()},
+                "graph": export.trace(module)}
     desc = {"type": cls.__name__}
     for pname, param in inspect.signature(cls.__init__).parameters.items():
         if pname in ("self", "device", "dtype"):
@@ -217,8 +223,9 @@ def read_safetensors(path):
 
 
 class Case:
-    def __init__(self, family, name, module, inputs, atol, rtol, note, call=None):
+    def __init__(self, family, name, module, inputs, atol, rtol, note, call=None, generated=False):
         assert family in FAMILIES, family
+        self.generated = generated  # weights from a recipe (GeneratedWeights) instead of stored tensors
         self.family = family
         self.name = name
         self.module = module      # () -> nn.Module, called after seeding
@@ -237,13 +244,60 @@ CASES = []
 _NAMES = set()
 
 
-def case(family, name, module, inputs, atol, rtol, note, call=None):
+def case(family, name, module, inputs, atol, rtol, note, call=None, generated=False):
     if name in _NAMES:
         raise ValueError(f"duplicate case name {name}")
     if not all(c.isalnum() or c == "_" for c in name):
         raise ValueError(f"case name {name!r}: use letters, digits and _ only")
     _NAMES.add(name)
-    CASES.append(Case(family, name, module, inputs, atol, rtol, note, call))
+    CASES.append(Case(family, name, module, inputs, atol, rtol, note, call, generated))
+
+
+# -- generated weights (FORMAT.md: generated_weights) -------------------------
+
+_MASK = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+def generated_values(key, seed, count, low, high):
+    """SplitMix64 over (FNV-1a of key, seed, index): the same float32 values as C#'s GeneratedWeights."""
+    h = 14695981039346656037
+    for b in key.encode("utf-8"):
+        h = ((h ^ b) * 1099511628211) & _MASK
+    h ^= (seed * _GOLDEN) & _MASK
+    with np.errstate(over="ignore"):
+        z = np.uint64(h) + np.arange(1, count + 1, dtype=np.uint64) * np.uint64(_GOLDEN)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+    u = (z >> np.uint64(40)).astype(np.float32) * np.float32(1.0 / 16777216.0)
+    low32, high32 = np.float32(low), np.float32(high)
+    return low32 + (high32 - low32) * u
+
+
+def generated_range(key, tensor):
+    """He-uniform weights keep activations O(1) through deep nets; norms get gentle stats."""
+    if tensor.dim() >= 2:
+        bound = math.sqrt(6.0 / (tensor[0].numel()))
+        return -bound, bound
+    if key.endswith("running_var") or key.endswith("weight"):
+        return 0.5, 1.5
+    return -0.2, 0.2
+
+
+def apply_generated_weights(module, seed):
+    """Replaces every float tensor of the state dict by its generated values; returns the recipe."""
+    state = module.state_dict()
+    recipe = []
+    for key, value in state.items():
+        if not value.is_floating_point():
+            continue
+        low, high = (float(np.float32(v)) for v in generated_range(key, value))
+        data = generated_values(key, seed, value.numel(), low, high).reshape(tuple(value.shape))
+        state[key] = torch.from_numpy(data)
+        recipe.append([key, list(value.shape), low, high])
+    module.load_state_dict(state, strict=True)
+    return {"seed": seed, "tensors": recipe}
 
 
 def tol(x):
@@ -734,6 +788,7 @@ def load_family_modules():
 
 
 load_family_modules()
+CASE_BY_NAME = {c.name: c for c in CASES}
 
 
 # --------------------------------------------------------------------------
@@ -764,6 +819,7 @@ def run_case(c):
     torch.manual_seed(c.seed)
     module = c.module()
     module.eval()
+    recipe = apply_generated_weights(module, c.seed) if c.generated else None
     with torch.no_grad():
         inputs = {k: v.detach().contiguous() for k, v in as_inputs(c.inputs()).items()}
         assert inputs["input"].dtype == torch.float32
@@ -778,6 +834,8 @@ def run_case(c):
     if indices is not None:
         tensors.append(("indices", indices.contiguous()))
     for key, value in module.state_dict().items():
+        if recipe is not None:
+            break
         if value.is_floating_point():
             value = value.float()
         elif value.dtype != torch.int64:
@@ -794,6 +852,8 @@ def run_case(c):
     }
     if c.call:
         metadata["call"] = json.dumps(c.call, separators=(", ", ": "))
+    if recipe is not None:
+        metadata["generated_weights"] = json.dumps(recipe, separators=(",", ":"))
     return tensors, metadata
 
 
@@ -868,11 +928,21 @@ def check(out, only):
             desc = json.loads(meta["module"])
             call = json.loads(meta["call"]) if "call" in meta else {}
             atol, rtol = float(meta["atol"]), float(meta["rtol"])
-            module = build(desc)
+            if "graph" in json.dumps(desc):
+                # A traced module cannot be rebuilt from torch.nn alone: rebuild it from its case.
+                torch.manual_seed(CASE_BY_NAME[name].seed)
+                module = CASE_BY_NAME[name].module()
+            else:
+                module = build(desc)
             if describe(module) != desc:
                 raise ValueError(f"rebuilt module describes differently: {describe(module)} vs {desc}")
-            state = {k[len("module."):]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("module.")}
-            module.load_state_dict(state, strict=True)
+            if "generated_weights" in meta:
+                recipe = json.loads(meta["generated_weights"])
+                if apply_generated_weights(module, recipe["seed"]) != recipe:
+                    raise ValueError("generated_weights recipe does not match the module's state dict")
+            else:
+                state = {k[len("module."):]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("module.")}
+                module.load_state_dict(state, strict=True)
             module.eval()
             extra = {k for k in tensors if not k.startswith("module.")} - {"input", "input.indices", "output", "indices"}
             if extra:
