@@ -182,13 +182,13 @@ public abstract record MaxUnpoolNd : Layer, IUnpool
     public int SpatialRank { get; }
 
     /// <summary>The pool's kernel size.</summary>
-    public Dims KernelSize { get; init; }
+    public Dims KernelSize { get; init => field = value.Expand(SpatialRank, "kernel_size", TypeName); }
 
     /// <summary>The pool's stride (defaults to the kernel size).</summary>
-    public Dims Stride { get; init; }
+    public Dims Stride { get; init => field = value.Expand(SpatialRank, "stride", TypeName); }
 
     /// <summary>The pool's padding.</summary>
-    public Dims Padding { get; init; }
+    public Dims Padding { get; init => field = value.Expand(SpatialRank, "padding", TypeName); }
 
     /// <inheritdoc/>
     public override string TypeName => $"MaxUnpool{SpatialRank}d";

@@ -49,16 +49,16 @@ public abstract record ConvNd : Layer
     public int OutChannels { get; init; }
 
     /// <summary>Kernel extent per spatial dimension.</summary>
-    public Dims KernelSize { get; init; }
+    public Dims KernelSize { get; init => field = value.Expand(SpatialRank, "kernel_size", TypeName); }
 
     /// <summary>Stride per spatial dimension.</summary>
-    public Dims Stride { get; init; }
+    public Dims Stride { get; init => field = value.Expand(SpatialRank, "stride", TypeName); }
 
     /// <summary>Padding as given (sizes, same or valid).</summary>
     public Padding Padding { get; init; }
 
     /// <summary>Spacing between kernel taps per spatial dimension.</summary>
-    public Dims Dilation { get; init; }
+    public Dims Dilation { get; init => field = value.Expand(SpatialRank, "dilation", TypeName); }
 
     /// <summary>Channel groups (in and out channels are split into this many independent convolutions).</summary>
     public int Groups { get; init; }

@@ -43,22 +43,22 @@ public abstract record ConvTransposeNd : Layer, IAcceptsOutputSize
     public int OutChannels { get; init; }
 
     /// <summary>Kernel extent per spatial dimension.</summary>
-    public Dims KernelSize { get; init; }
+    public Dims KernelSize { get; init => field = value.Expand(SpatialRank, "kernel_size", TypeName); }
 
     /// <summary>Stride per spatial dimension.</summary>
-    public Dims Stride { get; init; }
+    public Dims Stride { get; init => field = value.Expand(SpatialRank, "stride", TypeName); }
 
     /// <summary>Padding per spatial dimension (removed from both ends of the full output).</summary>
-    public Dims Padding { get; init; }
+    public Dims Padding { get; init => field = value.Expand(SpatialRank, "padding", TypeName); }
 
     /// <summary>Extra size added to one side of the output per spatial dimension.</summary>
-    public Dims OutputPadding { get; init; }
+    public Dims OutputPadding { get; init => field = value.Expand(SpatialRank, "output_padding", TypeName); }
 
     /// <summary>Channel groups.</summary>
     public int Groups { get; init; }
 
     /// <summary>Spacing between kernel taps.</summary>
-    public Dims Dilation { get; init; }
+    public Dims Dilation { get; init => field = value.Expand(SpatialRank, "dilation", TypeName); }
 
     /// <summary>Weight <c>[in_channels, out_channels/groups, k...]</c>.</summary>
     public Tensor Weight { get; init; }
