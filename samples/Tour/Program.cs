@@ -25,8 +25,35 @@ Console.WriteLine($"a variant with `with`: {variant}");
 Console.WriteLine($"pools as tensor functions: x.MaxPool2d(3, 2) on {imageShape} gives {Tensor.Zeros(imageShape).MaxPool2d(3, 2).Shape}");
 Console.WriteLine();
 
-Console.WriteLine("== 2. Every PyTorch parity case: rebuilt from its description, PyTorch's weights loaded by state_dict name ==");
-string casesFolder = FindCases();
+Console.WriteLine("== 2. A model exported from PyTorch by tools/export.py, loaded in one call ==");
+string unetPath = Path.Combine(FindUp("samples/Tour"), "unet.safetensors");
+var unet = Model.Load(unetPath);
+Console.WriteLine(unet);
+Console.WriteLine($"printout identical to PyTorch's: {unet.ToString() == Model.PyTorchPrintout(unetPath)}; parameters: {unet.ParameterCount:N0}");
+using (var io = SafeTensors.Open(Path.Combine(FindUp("samples/Tour"), "unet.io.safetensors")))
+{
+    var segmentation = unet.Forward(io.ReadFloat("input"));
+    Console.WriteLine($"ran on {io.ReadFloat("input").Shape} -> {segmentation.Shape}; max |diff| to PyTorch {segmentation.MaxAbsDiff(io.ReadFloat("output")):0.0e+0}");
+}
+Console.WriteLine();
+
+Console.WriteLine("== 3. ResNet-18 written in the DSL, loading torchvision's state_dict names ==");
+using (var resnetCase = SafeTensors.Open(Path.Combine(FindUp("tests/Parity/cases"), "models", "resnet18_torchvision.safetensors")))
+{
+    var resnet = Functional.Models.ResNet.ResNet18(Weights.FromTensors(GeneratedWeights.Create(resnetCase.Metadata["generated_weights"])));
+    var image = resnetCase.ReadFloat("input");
+    resnet.Forward(image);
+    var clock = Stopwatch.StartNew();
+    var logits = resnet.Forward(image);
+    var perImage = clock.Elapsed;
+    Console.WriteLine($"{resnet.ParameterCount:N0} parameters; {image.Shape} -> {logits.Shape} in {perImage.TotalMilliseconds:0.0} ms; " +
+                      $"max |diff| to torchvision {logits.MaxAbsDiff(resnetCase.ReadFloat("output")):0.0e+0}");
+    Console.WriteLine(string.Join("\n", resnet.ToString().Split('\n').Take(12)) + "\n  ...");
+}
+Console.WriteLine();
+
+Console.WriteLine("== 4. Every PyTorch parity case: rebuilt from its description, PyTorch's weights loaded by state_dict name ==");
+string casesFolder = FindUp("tests/Parity/cases");
 var results = ParityCase.Find(casesFolder).Select(ParityCase.Run).ToList();
 Console.WriteLine($"{"case",-58} {"PyTorch printout",-70} {"output",-20} {"max |diff|",10} {"time",10}");
 foreach (var r in results)
@@ -40,12 +67,12 @@ foreach (var r in results)
 Console.WriteLine($"parity: {results.Count(r => r.Passed)} of {results.Count} cases match PyTorch");
 return results.All(r => r.Passed) ? 0 : 1;
 
-static string FindCases()
+static string FindUp(string relative)
 {
     for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
     {
-        var c = Path.Combine(dir.FullName, "tests", "Parity", "cases");
+        var c = Path.Combine(dir.FullName, relative);
         if (Directory.Exists(c)) return c;
     }
-    throw new DirectoryNotFoundException("tests/Parity/cases not found");
+    throw new DirectoryNotFoundException($"{relative} not found above {AppContext.BaseDirectory}");
 }

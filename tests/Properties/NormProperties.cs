@@ -93,7 +93,7 @@ public class NormProperties
         from rank in Gen.Choose(1, 3)
         from c in Gen.Choose(1, 4)
         from flags in Gen.Choose(0, 3)
-        from sizes in Gen.Choose(1, 4).ArrayOf(rank)
+        from sizes in Gen.Choose(2, 4).ArrayOf(rank)
         let affine = (flags & 1) != 0
         let track = (flags & 2) != 0
         let w = Weights.Random(flags)

@@ -67,7 +67,8 @@ public class ResampleProperties
     /// <summary>A padding layer of every family and rank with non-negative sizes valid for <paramref name="x"/>.</summary>
     private static Gen<PadNd> Pads(Tensor x) =>
         from family in Gen.Choose(0, 4)
-        from rank in Gen.Choose(1, Math.Min(3, x.Rank - 2))
+        // Batched input: the padded rank is the spatial rank (constant padding would also take fewer).
+        let rank = x.Rank - 2
         from raw in Gen.Choose(0, 4).ArrayOf(2 * rank)
         // Keep reflection below the size, circular at most the size.
         let sizes = raw.Select((p, i) => Math.Min(p, x.Shape[x.Rank - 1 - i / 2] - (family == 2 ? 1 : 0))).ToArray()
