@@ -3,40 +3,23 @@ using Functional.Kernels;
 namespace Functional;
 
 /// <summary>
-/// The N-dimensional convolution behind <see cref="Conv1d"/>, <see cref="Conv2d"/> and
-/// <see cref="Conv3d"/>: PyTorch's <c>torch.nn.ConvNd</c> in eval mode.
-/// <para>
-/// Arguments, defaults and formulas are PyTorch's: <c>stride=1</c>, <c>padding=0</c> (an int, a
-/// tuple, <see cref="Padding.Same"/> or <see cref="Padding.Valid"/>), <c>dilation=1</c>,
-/// <c>groups=1</c>, <c>bias=True</c>, <c>padding_mode='zeros'</c>. Weight
-/// <c>[out_channels, in_channels/groups, k...]</c>, bias <c>[out_channels]</c>. For each spatial
-/// dimension, <c>out = ⌊(in + before + after − dilation·(kernel − 1) − 1) / stride⌋ + 1</c>
-/// (<see cref="WindowFormula.Output"/>). <c>"same"</c> pads <c>dilation·(kernel − 1)</c> split
-/// <c>total/2</c> before and the rest after, as PyTorch:
-/// </para>
-/// <code>
-///   kernel 4, "same":   [p | x0 x1 x2 x3 x4 | p p]     one before, two after
-/// </code>
-/// Input <c>(N, C, ...)</c> or unbatched <c>(C, ...)</c>.
+/// What convolutions and transposed convolutions share: channels, kernel, stride, dilation,
+/// groups, weight and bias, their validation, and the plan handed to the kernels.
 /// </summary>
-public abstract record ConvNd : Layer
+public abstract record ConvLayer : Layer
 {
-    private protected ConvNd(int rank, int inChannels, int outChannels, Dims kernelSize, Dims? stride, Padding? padding,
-        Dims? dilation, int groups, PaddingMode paddingMode, Tensor weight, Tensor? bias)
+    private protected ConvLayer(int rank, int inChannels, int outChannels, Dims kernelSize, Dims? stride, Dims? dilation,
+        int groups, Tensor weight, Tensor? bias)
     {
         SpatialRank = rank;
         InChannels = inChannels;
         OutChannels = outChannels;
-        string name = $"Conv{rank}d";
-        KernelSize = kernelSize.Expand(rank, "kernel_size", name);
-        Stride = (stride ?? 1).Expand(rank, "stride", name);
-        Padding = padding ?? 0;
-        Dilation = (dilation ?? 1).Expand(rank, "dilation", name);
+        KernelSize = kernelSize;
+        Stride = stride ?? 1;
+        Dilation = dilation ?? 1;
         Groups = groups;
-        PaddingMode = paddingMode;
         Weight = weight;
         Bias = bias;
-        Validate();
     }
 
     /// <summary>1, 2 or 3.</summary>
@@ -54,30 +37,83 @@ public abstract record ConvNd : Layer
     /// <summary>Stride per spatial dimension.</summary>
     public Dims Stride { get; init => field = value.Expand(SpatialRank, "stride", TypeName); }
 
-    /// <summary>Padding as given (sizes, same or valid).</summary>
-    public Padding Padding { get; init; }
-
     /// <summary>Spacing between kernel taps per spatial dimension.</summary>
     public Dims Dilation { get; init => field = value.Expand(SpatialRank, "dilation", TypeName); }
 
     /// <summary>Channel groups (in and out channels are split into this many independent convolutions).</summary>
     public int Groups { get; init; }
 
-    /// <summary>How padding is filled.</summary>
-    public PaddingMode PaddingMode { get; init; }
-
-    /// <summary>Weight <c>[out_channels, in_channels/groups, k...]</c>.</summary>
+    /// <summary>The weight, in PyTorch's layout for the layer.</summary>
     public Tensor Weight { get; init; }
 
     /// <summary>Bias <c>[out_channels]</c>, or null.</summary>
     public Tensor? Bias { get; init; }
 
+    /// <summary>The weight shape PyTorch uses for this layer's arguments.</summary>
+    private protected abstract Shape ExpectedWeightShape { get; }
+
+    /// <summary>Checks what every convolution shares (run at construction and again when used, for <c>with</c> variants).</summary>
+    private protected void ValidateCommon()
+    {
+        ConvChecks.Channels(TypeName, InChannels, OutChannels, Groups);
+        ConvChecks.Positive(TypeName, "kernel_size", KernelSize);
+        ConvChecks.Positive(TypeName, "stride", Stride);
+        ConvChecks.Positive(TypeName, "dilation", Dilation);
+        ConvChecks.Weights(TypeName, Weight, ExpectedWeightShape, Bias, OutChannels);
+    }
+
+    /// <summary>The kernel plan for a batched input and the output shape.</summary>
+    private protected ConvPlan Plan(Tensor batched, Shape outputShape, Dim3 padLo) =>
+        new(batched.Shape[0], Groups, InChannels, OutChannels, new Dims(batched.Shape.Skip(2).ToArray()).To3D(),
+            new Dims(outputShape.Skip(outputShape.Rank - SpatialRank).ToArray()).To3D(), KernelSize.To3D(), Stride.To3D(), Dilation.To3D(), padLo);
+
+    /// <inheritdoc/>
+    public override IEnumerable<(string Name, Tensor Value)> Parameters() =>
+        Bias is null ? [("weight", Weight)] : [("weight", Weight), ("bias", Bias)];
+}
+
+/// <summary>
+/// The N-dimensional convolution behind <see cref="Conv1d"/>, <see cref="Conv2d"/> and
+/// <see cref="Conv3d"/>: PyTorch's <c>torch.nn.ConvNd</c> in eval mode.
+/// <para>
+/// Arguments, defaults and formulas are PyTorch's: <c>stride=1</c>, <c>padding=0</c> (an int, a
+/// tuple, <see cref="Padding.Same"/> or <see cref="Padding.Valid"/>), <c>dilation=1</c>,
+/// <c>groups=1</c>, <c>bias=True</c>, <c>padding_mode='zeros'</c>. Weight
+/// <c>[out_channels, in_channels/groups, k...]</c>, bias <c>[out_channels]</c>. For each spatial
+/// dimension, <c>out = ⌊(in + before + after − dilation·(kernel − 1) − 1) / stride⌋ + 1</c>
+/// (<see cref="WindowFormula.Output"/>). <c>"same"</c> pads <c>dilation·(kernel − 1)</c> split
+/// <c>total/2</c> before and the rest after, as PyTorch:
+/// </para>
+/// <code>
+///   kernel 4, "same":   [p | x0 x1 x2 x3 x4 | p p]     one before, two after
+/// </code>
+/// Input <c>(N, C, ...)</c> or unbatched <c>(C, ...)</c>.
+/// </summary>
+public abstract record ConvNd : ConvLayer
+{
+    private protected ConvNd(int rank, int inChannels, int outChannels, Dims kernelSize, Dims? stride, Padding? padding,
+        Dims? dilation, int groups, PaddingMode paddingMode, Tensor weight, Tensor? bias)
+        : base(rank, inChannels, outChannels, kernelSize, stride, dilation, groups, weight, bias)
+    {
+        Padding = padding ?? 0;
+        PaddingMode = paddingMode;
+        Validate();
+    }
+
+    /// <summary>Padding as given (sizes, same or valid).</summary>
+    public Padding Padding { get; init; }
+
+    /// <summary>How padding is filled.</summary>
+    public PaddingMode PaddingMode { get; init; }
+
     /// <inheritdoc/>
     public override string TypeName => $"Conv{SpatialRank}d";
 
-    /// <summary>The weight shape PyTorch uses for these arguments.</summary>
+    /// <summary>The weight shape PyTorch uses for these arguments: <c>[out_channels, in_channels/groups, k...]</c>.</summary>
     public static Shape WeightShape(int inChannels, int outChannels, Dims kernelSize, int groups) =>
         new Shape(outChannels, inChannels / Math.Max(groups, 1)).Concat(new Shape(kernelSize.Values));
+
+    private protected override Shape ExpectedWeightShape => WeightShape(InChannels, OutChannels, KernelSize, Groups);
 
     /// <summary>Padding (before, after) per spatial dimension, with "same" resolved.</summary>
     public (Dims Before, Dims After) ResolvedPadding => Padding.Resolve(KernelSize, Dilation, TypeName);
@@ -85,15 +121,10 @@ public abstract record ConvNd : Layer
     /// <summary>Checks the arguments against each other and the weights (also run on <c>with</c> variants, when used).</summary>
     private void Validate()
     {
-        string name = TypeName;
-        ConvChecks.Channels(name, InChannels, OutChannels, Groups);
-        ConvChecks.Positive(name, "kernel_size", KernelSize.Expand(SpatialRank, "kernel_size", name));
-        ConvChecks.Positive(name, "stride", Stride.Expand(SpatialRank, "stride", name));
-        ConvChecks.Positive(name, "dilation", Dilation.Expand(SpatialRank, "dilation", name));
+        ValidateCommon();
         if (Padding.Kind == PaddingKind.Same && !Stride.All(1))
-            throw new ShapeException($"{name}: padding='same' is not supported for strided convolutions (stride={Stride})");
-        Padding.Resolve(KernelSize, Dilation, name);
-        ConvChecks.Weights(name, Weight, WeightShape(InChannels, OutChannels, KernelSize, Groups), Bias, OutChannels);
+            throw new ShapeException($"{TypeName}: padding='same' is not supported for strided convolutions (stride={Stride})");
+        Padding.Resolve(KernelSize, Dilation, TypeName);
     }
 
     /// <inheritdoc/>
@@ -132,17 +163,10 @@ public abstract record ConvNd : Layer
             x = Pad.Apply(x, before, after, PaddingMode);
             padLo = new Dim3(0, 0, 0);
         }
-        var outSpatial = new Dims(outputShape.Skip(outputShape.Rank - SpatialRank).ToArray());
-        var plan = new ConvPlan(x.Shape[0], Groups, InChannels, OutChannels,
-            new Dims(x.Shape.Skip(2).ToArray()).To3D(), outSpatial.To3D(), KernelSize.To3D(), Stride.To3D(), Dilation.To3D(), padLo);
         var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
-        Convolution.Forward(plan, x.Span, Weight.Span, Bias is null ? [] : Bias.Span, y);
+        Convolution.Forward(Plan(x, outputShape, padLo), x.Span, Weight.Span, Bias is null ? [] : Bias.Span, y);
         return Tensor.Own(y, outputShape);
     }
-
-    /// <inheritdoc/>
-    public override IEnumerable<(string Name, Tensor Value)> Parameters() =>
-        Bias is null ? [("weight", Weight)] : [("weight", Weight), ("bias", Bias)];
 
     /// <inheritdoc/>
     protected override string ExtraRepr() =>

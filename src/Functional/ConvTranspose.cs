@@ -13,40 +13,16 @@ namespace Functional;
 /// call-time <c>output_size</c> (<see cref="Forward(Tensor, IReadOnlyList{int})"/>) picks it for you.
 /// Computed as GEMM + col2im in the kernel library, never by inserting zeros.
 /// </summary>
-public abstract record ConvTransposeNd : Layer, IAcceptsOutputSize
+public abstract record ConvTransposeNd : ConvLayer, IAcceptsOutputSize
 {
     private protected ConvTransposeNd(int rank, int inChannels, int outChannels, Dims kernelSize, Dims? stride, Dims? padding,
         Dims? outputPadding, int groups, Dims? dilation, Tensor weight, Tensor? bias)
+        : base(rank, inChannels, outChannels, kernelSize, stride, dilation, groups, weight, bias)
     {
-        SpatialRank = rank;
-        string name = $"ConvTranspose{rank}d";
-        InChannels = inChannels;
-        OutChannels = outChannels;
-        KernelSize = kernelSize.Expand(rank, "kernel_size", name);
-        Stride = (stride ?? 1).Expand(rank, "stride", name);
-        Padding = (padding ?? 0).Expand(rank, "padding", name);
-        OutputPadding = (outputPadding ?? 0).Expand(rank, "output_padding", name);
-        Groups = groups;
-        Dilation = (dilation ?? 1).Expand(rank, "dilation", name);
-        Weight = weight;
-        Bias = bias;
+        Padding = padding ?? 0;
+        OutputPadding = outputPadding ?? 0;
         Validate();
     }
-
-    /// <summary>1, 2 or 3.</summary>
-    public int SpatialRank { get; }
-
-    /// <summary>Input channels.</summary>
-    public int InChannels { get; init; }
-
-    /// <summary>Output channels.</summary>
-    public int OutChannels { get; init; }
-
-    /// <summary>Kernel extent per spatial dimension.</summary>
-    public Dims KernelSize { get; init => field = value.Expand(SpatialRank, "kernel_size", TypeName); }
-
-    /// <summary>Stride per spatial dimension.</summary>
-    public Dims Stride { get; init => field = value.Expand(SpatialRank, "stride", TypeName); }
 
     /// <summary>Padding per spatial dimension (removed from both ends of the full output).</summary>
     public Dims Padding { get; init => field = value.Expand(SpatialRank, "padding", TypeName); }
@@ -54,40 +30,25 @@ public abstract record ConvTransposeNd : Layer, IAcceptsOutputSize
     /// <summary>Extra size added to one side of the output per spatial dimension.</summary>
     public Dims OutputPadding { get; init => field = value.Expand(SpatialRank, "output_padding", TypeName); }
 
-    /// <summary>Channel groups.</summary>
-    public int Groups { get; init; }
-
-    /// <summary>Spacing between kernel taps.</summary>
-    public Dims Dilation { get; init => field = value.Expand(SpatialRank, "dilation", TypeName); }
-
-    /// <summary>Weight <c>[in_channels, out_channels/groups, k...]</c>.</summary>
-    public Tensor Weight { get; init; }
-
-    /// <summary>Bias <c>[out_channels]</c>, or null.</summary>
-    public Tensor? Bias { get; init; }
-
     /// <inheritdoc/>
     public override string TypeName => $"ConvTranspose{SpatialRank}d";
 
-    /// <summary>The weight shape PyTorch uses for these arguments.</summary>
+    /// <summary>The weight shape PyTorch uses for these arguments: <c>[in_channels, out_channels/groups, k...]</c>.</summary>
     public static Shape WeightShape(int inChannels, int outChannels, Dims kernelSize, int groups) =>
         new Shape(inChannels, outChannels / Math.Max(groups, 1)).Concat(new Shape(kernelSize.Values));
 
+    private protected override Shape ExpectedWeightShape => WeightShape(InChannels, OutChannels, KernelSize, Groups);
+
     private void Validate()
     {
-        string name = TypeName;
-        ConvChecks.Channels(name, InChannels, OutChannels, Groups);
-        ConvChecks.Positive(name, "kernel_size", KernelSize.Expand(SpatialRank, "kernel_size", name));
-        ConvChecks.Positive(name, "stride", Stride.Expand(SpatialRank, "stride", name));
-        ConvChecks.Positive(name, "dilation", Dilation.Expand(SpatialRank, "dilation", name));
+        ValidateCommon();
         for (int i = 0; i < SpatialRank; i++)
         {
-            if (Padding.Expand(SpatialRank, "padding", name)[i] < 0) throw new ShapeException($"{name}: padding must be non-negative, got {Padding}");
-            int op = OutputPadding.Expand(SpatialRank, "output_padding", name)[i];
+            if (Padding[i] < 0) throw new ShapeException($"{TypeName}: padding must be non-negative, got {Padding}");
+            int op = OutputPadding[i];
             if (op < 0 || (op >= Stride[i] && op >= Dilation[i]))
-                throw new ShapeException($"{name}: output padding must be smaller than either stride or dilation, but got output_padding={OutputPadding}, stride={Stride}, dilation={Dilation}");
+                throw new ShapeException($"{TypeName}: output padding must be smaller than either stride or dilation, but got output_padding={OutputPadding}, stride={Stride}, dilation={Dilation}");
         }
-        ConvChecks.Weights(name, Weight, WeightShape(InChannels, OutChannels, KernelSize, Groups), Bias, OutChannels);
     }
 
     /// <inheritdoc/>
@@ -147,17 +108,10 @@ public abstract record ConvTransposeNd : Layer, IAcceptsOutputSize
     private Tensor Run(Tensor input, Shape outputShape)
     {
         var x = input.Rank == SpatialRank + 2 ? input : input.Unsqueeze(0);
-        var outSpatial = new Dims(outputShape.Skip(outputShape.Rank - SpatialRank).ToArray());
-        var plan = new ConvPlan(x.Shape[0], Groups, InChannels, OutChannels,
-            new Dims(x.Shape.Skip(2).ToArray()).To3D(), outSpatial.To3D(), KernelSize.To3D(), Stride.To3D(), Dilation.To3D(), Padding.To3D(0));
         var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
-        Convolution.Transposed(plan, x.Span, Weight.Span, Bias is null ? [] : Bias.Span, y);
+        Convolution.Transposed(Plan(x, outputShape, Padding.To3D(0)), x.Span, Weight.Span, Bias is null ? [] : Bias.Span, y);
         return Tensor.Own(y, outputShape);
     }
-
-    /// <inheritdoc/>
-    public override IEnumerable<(string Name, Tensor Value)> Parameters() =>
-        Bias is null ? [("weight", Weight)] : [("weight", Weight), ("bias", Bias)];
 
     /// <inheritdoc/>
     protected override string ExtraRepr() =>
