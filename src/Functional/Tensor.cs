@@ -199,13 +199,33 @@ public sealed class Tensor
 
     // ---- element-wise arithmetic (TensorPrimitives) ----
 
-    /// <summary>A tensor of the same shape with <paramref name="op"/> applied to all elements at once.</summary>
+    /// <summary>
+    /// A tensor of the same shape with the element-wise operation <paramref name="op"/> applied.
+    /// Large tensors go through in cache-sized blocks on <see cref="Functional.Kernels.Parallelism.Threads"/>
+    /// threads, so <paramref name="op"/> must treat each element on its own (a multi-pass operation
+    /// then stays in L1/L2). Block boundaries do not depend on the thread count.
+    /// </summary>
     public Tensor Map(SpanAction op)
     {
         var d = GC.AllocateUninitializedArray<float>(Count);
-        // Some TensorPrimitives operations (Sigmoid, …) refuse empty spans; a zero-size tensor maps to itself.
-        if (d.Length > 0) op(data, d);
+        var source = data;
+        Blocks(d.Length, (offset, length) => op(source.AsSpan(offset, length), d.AsSpan(offset, length)));
         return new(d, Shape);
+    }
+
+    private const int Block = 8192;
+
+    /// <summary>Runs <paramref name="body"/> over [0, count) in blocks of <see cref="Block"/>, in parallel when there are several.</summary>
+    private static void Blocks(int count, Action<int, int> body)
+    {
+        // Some TensorPrimitives operations (Sigmoid, …) refuse empty spans; a zero-size tensor maps to itself.
+        if (count == 0) return;
+        if (count <= Block) { body(0, count); return; }
+        int blocks = (count + Block - 1) / Block;
+        Functional.Kernels.Parallelism.For(blocks, 4L * Block, (first, end) =>
+        {
+            for (int b = first; b < end; b++) body(b * Block, Math.Min(Block, count - b * Block));
+        });
     }
 
     /// <summary>An element-wise operation writing <c>destination</c> from <c>source</c> (same length).</summary>
@@ -216,7 +236,8 @@ public sealed class Tensor
         if (other.Shape != Shape)
             throw new ShapeException($"{name}: shapes {Shape} and {other.Shape} differ.");
         var d = GC.AllocateUninitializedArray<float>(Count);
-        op(data, other.data, d);
+        var (x, y) = (data, other.data);
+        Blocks(d.Length, (offset, length) => op(x.AsSpan(offset, length), y.AsSpan(offset, length), d.AsSpan(offset, length)));
         return new(d, Shape);
     }
 

@@ -55,7 +55,8 @@ public static class Parallelism
         public static bool TryRun(int count, int workers, Action<int, int> body)
         {
             // One parallel region at a time; a nested or concurrent call runs inline (same results).
-            if (!Monitor.TryEnter(Gate)) return false;
+            // Monitor is re-entrant, so the thread already running a region must be turned away explicitly.
+            if (Monitor.IsEntered(Gate) || !Monitor.TryEnter(Gate)) return false;
             try
             {
                 while (Pool.Count < workers - 1) Pool.Add(new Worker(Pool.Count + 1));
