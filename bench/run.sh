@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The speed benchmark in one command: builds bench/Bench (with libtorch through TorchSharp and
+# ONNX Runtime from NuGet), makes TorchSharp loadable on this libstdc++, and runs it.
+#
+#   bash bench/run.sh --quick              # every workload, short time boxes (< 3 minutes once built)
+#   bash bench/run.sh                      # the full run: bench/results/results.{md,csv} and the README table
+#   bash bench/run.sh --filter a,b,f1      # some workloads (results-partial.{md,csv})
+#   bash bench/run.sh --micro              # the BenchmarkDotNet micro-benchmarks instead (bench/Micro)
+#
+# Needs the .NET 10 SDK, python3 and g++ (installed with apt-get when missing and run as root).
+set -euo pipefail
+
+bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$bench")"
+art="$bench/.artifacts"   # own bin/ and obj/ for every project built here, src/ included
+cd "$root"
+
+if [[ "${1:-}" == "--micro" ]]; then
+  shift
+  dotnet build bench/Micro/Micro.csproj -c Release --artifacts-path "$art" -nologo -v q
+  exec dotnet "$art/bin/Micro/release/Micro.dll" "$@"
+fi
+
+for tool in python3 g++; do
+  if ! command -v "$tool" >/dev/null; then
+    if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+      apt-get update -qq && apt-get install -y -qq python3 g++ >/dev/null
+    else
+      echo "bench/run.sh needs $tool" >&2; exit 1
+    fi
+  fi
+done
+
+dotnet build bench/Bench/Bench.csproj -c Release --artifacts-path "$art" -nologo -v q
+out="$art/bin/Bench/release"
+
+# TorchSharp 0.107.0's libLibTorchSharp.so asks libstdc++ for GLIBCXX_3.4.32 (GCC 13) for one
+# no-op symbol. Where the system's libstdc++ is older (Debian 12 stops at 3.4.30), mark that
+# requirement weak in the build output's copy (never the NuGet cache) and preload a library
+# that defines the symbol under that version. See bench/tools/.
+# (awk reads to the end: an early exit would SIGPIPE ldconfig, fatal under pipefail)
+libstdcxx="$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ && !found { print $NF; found = 1 }')"
+if [[ -n "$libstdcxx" ]] && ! grep -q GLIBCXX_3.4.32 "$libstdcxx"; then
+  python3 bench/tools/weaken_glibcxx.py "$out/runtimes/linux-x64/native/libLibTorchSharp.so"
+  shim="$art/shim/libglibcxx_3_4_32_shim.so"
+  if [[ ! -f "$shim" || bench/tools/glibcxx_shim.cpp -nt "$shim" || bench/tools/glibcxx_shim.map -nt "$shim" ]]; then
+    mkdir -p "$(dirname "$shim")"
+    g++ -shared -fPIC -O2 -o "$shim" bench/tools/glibcxx_shim.cpp -Wl,--version-script=bench/tools/glibcxx_shim.map
+  fi
+  export LD_PRELOAD="$shim${LD_PRELOAD:+:$LD_PRELOAD}"
+fi
+
+# glibc malloc returns every large block (above a dynamic threshold, from 128 KiB) to the
+# kernel on free, so libtorch's multi-MB output of each call comes back as fresh pages that
+# page-fault on first touch. Raising the mmap threshold to its maximum (32 MiB) and the trim
+# threshold keeps such blocks in the heap for the next call. This helps libtorch (and ORT's
+# session set-up); Functional's tensors come from the .NET GC and do not go through malloc.
+export GLIBC_TUNABLES="glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}"
+
+exec dotnet "$out/Bench.dll" "$@"
