@@ -14,7 +14,7 @@ public enum GeluApproximation
 
 /// <summary>
 /// The activation functions as tensor functions (<c>x.Relu()</c>), each matching PyTorch's
-/// formula, vectorised through TensorPrimitives (GELU's erf through the kernel library),
+/// formula, vectorised through TensorPrimitives or the kernel library's fused exp- and erf-based kernels,
 /// and finite wherever PyTorch's result is (no <c>exp</c> overflow turns into NaN).
 /// </summary>
 public static class Activations
@@ -51,24 +51,11 @@ public static class Activations
         TensorPrimitives.MultiplyAdd(negative, slope, d, d);
     }
 
-    /// <summary><c>x</c> where <c>x &gt; 0</c>, else <c>alpha·(exp(x) − 1)</c> (computed with expm1).</summary>
-    public static Tensor Elu(this Tensor x, float alpha = 1f) => x.Map((s, d) =>
-    {
-        // expm1(min(x,0)) never overflows. The vector ExpM1 is exp(x) − 1, which is off by up to
-        // ~1e-7 absolute near 0 (expm1(0) ≈ 1.2e-7), so small |x| is redone accurately and the
-        // positive side is selected rather than added.
-        TensorPrimitives.Min(s, 0f, d);
-        TensorPrimitives.ExpM1(d, d);
-        for (int i = 0; i < s.Length; i++)
-        {
-            float v = s[i];
-            d[i] = v > 0 ? v : v > -0.5f ? alpha * AccurateExpm1(v) : float.IsNaN(v) ? v : alpha * d[i];
-        }
-    });
+    /// <summary><c>x</c> where <c>x &gt; 0</c>, else <c>alpha·(exp(x) − 1)</c> (computed with an accurate expm1).</summary>
+    public static Tensor Elu(this Tensor x, float alpha = 1f) => x.Map((s, d) => Exponential.Elu(s, d, 1f, alpha, 1f));
 
-    // exp(x) − 1 for |x| < 0.5, in double (Taylor below 1e-5, where exp(x) − 1 would cancel).
-    private static float AccurateExpm1(float x) =>
-        Math.Abs(x) < 1e-5f ? (float)(x * (1 + x / 2.0 * (1 + x / 3.0))) : (float)(Math.Exp(x) - 1);
+    // Sigmoid and SiLU stay on TensorPrimitives: on AVX-512 hardware its Vector512 Sigmoid is ~15% faster
+    // than the fused AVX2 Exponential.Sigmoid/Silu kernels (which are more accurate near underflow).
 
     /// <summary><c>1 / (1 + exp(−x))</c>.</summary>
     public static Tensor Sigmoid(this Tensor x) => x.Map((s, d) => TensorPrimitives.Sigmoid(s, d));
@@ -80,15 +67,8 @@ public static class Activations
         TensorPrimitives.Multiply(s, d, d);
     });
 
-    /// <summary>Hyperbolic tangent.</summary>
-    public static Tensor Tanh(this Tensor x) => x.Map((s, d) =>
-    {
-        TensorPrimitives.Tanh(s, d);
-        // The vector Tanh is off by up to ~5e-8 absolute near 0 (tanh(0) ≈ −6e-8, wrong sign
-        // for tiny x); below |x| = 0.5 the scalar tanhf is accurate to an ulp.
-        for (int i = 0; i < s.Length; i++)
-            if (Math.Abs(s[i]) < 0.5f) d[i] = MathF.Tanh(s[i]);
-    });
+    /// <summary>Hyperbolic tangent (within ~2 ulp, accurate near 0).</summary>
+    public static Tensor Tanh(this Tensor x) => x.Map((s, d) => Exponential.Tanh(s, d));
 
     /// <summary>GELU, exact (erf) or tanh-approximated, as <c>torch.nn.functional.gelu</c>.</summary>
     public static Tensor Gelu(this Tensor x, GeluApproximation approximate = GeluApproximation.None) =>
@@ -103,7 +83,7 @@ public static class Activations
                 TensorPrimitives.Add(d, 1f, d);
                 TensorPrimitives.Multiply(d, s, d);
                 TensorPrimitives.Multiply(d, k, d);
-                TensorPrimitives.Tanh(d, d);
+                Exponential.Tanh(d, d);
                 TensorPrimitives.Add(d, 1f, d);
                 TensorPrimitives.Multiply(d, s, d);
                 TensorPrimitives.Multiply(d, 0.5f, d);

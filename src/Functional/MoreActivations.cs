@@ -1,12 +1,14 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using Functional.Kernels;
 
 namespace Functional;
 
 /// <summary>
 /// The rest of <c>torch.nn</c>'s activations as tensor functions (<c>x.Hardtanh()</c>,
 /// <c>x.Softplus(beta: 2)</c>, …), each with PyTorch's formula and defaults, vectorised through
-/// TensorPrimitives and finite wherever PyTorch's result is (no <c>exp</c> overflow turns into NaN).
+/// TensorPrimitives or the kernel library's fused exp-based kernels, and finite wherever PyTorch's
+/// result is (no <c>exp</c> overflow turns into NaN).
 /// </summary>
 public static class MoreActivations
 {
@@ -46,48 +48,26 @@ public static class MoreActivations
     /// <c>log(1 + exp(β·x)) / β</c>, and <c>x</c> itself where <c>β·x &gt; threshold</c>, exactly PyTorch's
     /// select (defaults β = 1, threshold = 20). β = 0 gives +∞ below the threshold, as in PyTorch.
     /// </summary>
-    public static Tensor Softplus(this Tensor x, float beta = 1f, float threshold = 20f) => x.Map((s, d) =>
-    {
-        var scaled = GC.AllocateUninitializedArray<float>(s.Length);
-        TensorPrimitives.Multiply(s, beta, scaled);
-        TensorPrimitives.Exp(scaled, d);
-        Log1p(d, d);
-        TensorPrimitives.Divide(d, beta, d);
-        for (int i = 0; i < s.Length; i++)
-            if (scaled[i] > threshold) d[i] = s[i];
-    });
+    public static Tensor Softplus(this Tensor x, float beta = 1f, float threshold = 20f) =>
+        x.Map((s, d) => Exponential.Softplus(s, d, beta, threshold));
 
     /// <summary>
-    /// <c>x · tanh(softplus(x))</c>. Softplus is taken in the stable form
-    /// <c>max(x, 0) + log1p(exp(−|x|))</c>, so large x gives x, not NaN.
+    /// <c>x · tanh(softplus(x))</c>, fused as <c>x·m/(m + 2)</c> with <c>m = w(w + 2)</c>, <c>w = exp(min(x, 20))</c>
+    /// (the identity <c>tanh(log(1 + w)) = m/(m + 2)</c>), so large x gives x, not NaN.
     /// </summary>
-    public static Tensor Mish(this Tensor x) => x.Map((s, d) =>
-    {
-        StableSoftplus(s, d);
-        AccurateTanh(d, d);
-        TensorPrimitives.Multiply(d, s, d);
-    });
+    public static Tensor Mish(this Tensor x) => x.Map((s, d) => Exponential.Mish(s, d));
 
     /// <summary><c>log(sigmoid(x)) = min(x, 0) − log1p(exp(−|x|))</c>, PyTorch's stable form (−100 gives −100, not −∞).</summary>
-    public static Tensor LogSigmoid(this Tensor x) => x.Map((s, d) =>
-    {
-        var t = GC.AllocateUninitializedArray<float>(s.Length);
-        TensorPrimitives.Abs(s, t);
-        TensorPrimitives.Negate(t, t);
-        TensorPrimitives.Exp(t, t);
-        Log1p(t, t);
-        TensorPrimitives.Min(s, 0f, d);
-        TensorPrimitives.Subtract(d, t, d);
-    });
+    public static Tensor LogSigmoid(this Tensor x) => x.Map((s, d) => Exponential.LogSigmoid(s, d));
 
     /// <summary><c>λ·x</c> for <c>x &gt; 0</c>, else <c>λ·α·(exp(x) − 1)</c>, with PyTorch's α and λ (<see cref="SeluAlpha"/>, <see cref="SeluScale"/>).</summary>
-    public static Tensor Selu(this Tensor x) => x.Map((s, d) => ScaledElu(s, d, 1f, SeluAlpha * SeluScale, SeluScale));
+    public static Tensor Selu(this Tensor x) => x.Map((s, d) => Exponential.Elu(s, d, 1f, SeluAlpha * SeluScale, SeluScale));
 
     /// <summary><c>max(0, x) + min(0, α·(exp(x/α) − 1))</c> (default α = 1). α = 0 is refused, as PyTorch refuses it.</summary>
     public static Tensor Celu(this Tensor x, float alpha = 1f)
     {
         if (alpha == 0) throw new ShapeException("celu: alpha cannot be 0 (PyTorch: ZeroDivisionError: alpha cannot be 0 for CELU)");
-        return x.Map((s, d) => ScaledElu(s, d, 1f / alpha, alpha, 1f));
+        return x.Map((s, d) => Exponential.Elu(s, d, 1f / alpha, alpha, 1f));
     }
 
     /// <summary><c>x / (1 + |x|)</c>.</summary>
@@ -132,7 +112,7 @@ public static class MoreActivations
     /// <summary><c>x − tanh(x)</c>.</summary>
     public static Tensor Tanhshrink(this Tensor x) => x.Map((s, d) =>
     {
-        AccurateTanh(s, d);
+        Exponential.Tanh(s, d);
         TensorPrimitives.Subtract(s, d, d);
     });
 
@@ -173,73 +153,6 @@ public static class MoreActivations
     /// (default: the last dimension, which must have an even size).
     /// </summary>
     public static Tensor Glu(this Tensor x, int dim = -1) => new GLU(dim).Forward(x);
-
-    // ---- shared pieces ----
-
-    /// <summary>
-    /// <c>log(1 + y)</c> accurate for tiny y (where <c>1 + y</c> rounds to 1), by Goldberg's
-    /// <c>log(u)·y/(u − 1)</c> with <c>u = fl(1 + y)</c>; for y ≥ 0 (here always an exp).
-    /// </summary>
-    internal static void Log1p(ReadOnlySpan<float> y, Span<float> d)
-    {
-        var u = GC.AllocateUninitializedArray<float>(y.Length);
-        TensorPrimitives.Add(y, 1f, u);
-        var lu = GC.AllocateUninitializedArray<float>(y.Length);
-        TensorPrimitives.Log(u, lu);
-        for (int i = 0; i < y.Length; i++)
-        {
-            float ui = u[i], di = ui - 1f, yi = y[i];
-            // di == 0: y is below half an ulp of 1 and log1p(y) = y to float precision. u = ∞: log1p is ∞.
-            d[i] = di == 0 ? yi : float.IsPositiveInfinity(ui) ? ui : lu[i] * (yi / di);
-        }
-    }
-
-    /// <summary><c>log(1 + exp(x)) = max(x, 0) + log1p(exp(−|x|))</c>: never overflows.</summary>
-    internal static void StableSoftplus(ReadOnlySpan<float> x, Span<float> d)
-    {
-        var t = GC.AllocateUninitializedArray<float>(x.Length);
-        TensorPrimitives.Abs(x, t);
-        TensorPrimitives.Negate(t, t);
-        TensorPrimitives.Exp(t, t);
-        Log1p(t, t);
-        TensorPrimitives.Max(x, 0f, d);
-        TensorPrimitives.Add(d, t, d);
-    }
-
-    /// <summary>tanh, redone with the scalar tanhf below |x| = 0.5, where the vector form is off by up to ~5e-8 absolute.</summary>
-    internal static void AccurateTanh(ReadOnlySpan<float> x, Span<float> d)
-    {
-        // In place, the fix-up below must still see the arguments, not the vector results.
-        if (x.Overlaps(d)) x = x.ToArray();
-        TensorPrimitives.Tanh(x, d);
-        for (int i = 0; i < x.Length; i++)
-            if (Math.Abs(x[i]) < 0.5f) d[i] = MathF.Tanh(x[i]);
-    }
-
-    /// <summary>
-    /// PyTorch's ELU kernel: <c>x·positive</c> for <c>x &gt; 0</c>, else <c>negative·expm1(x·inputScale)</c>
-    /// (SELU and CELU are both this). expm1 of <c>min(x, 0)</c> never overflows; small arguments are
-    /// redone in double, where the vector ExpM1 (<c>exp(x) − 1</c>) cancels.
-    /// </summary>
-    private static void ScaledElu(ReadOnlySpan<float> x, Span<float> d, float inputScale, float negative, float positive)
-    {
-        var t = GC.AllocateUninitializedArray<float>(x.Length);
-        TensorPrimitives.Min(x, 0f, t);
-        TensorPrimitives.Multiply(t, inputScale, t);
-        TensorPrimitives.ExpM1(t, t);
-        for (int i = 0; i < x.Length; i++)
-        {
-            float v = x[i];
-            if (v > 0) d[i] = v * positive;
-            else if (float.IsNaN(v)) d[i] = v;
-            else
-            {
-                float a = v * inputScale;
-                float e = Math.Abs(a) < 0.5f ? (float)(Math.Abs(a) < 1e-5 ? a * (1 + a / 2.0 * (1 + a / 3.0)) : Math.Exp(a) - 1) : t[i];
-                d[i] = e * negative;
-            }
-        }
-    }
 }
 
 /// <summary><c>torch.nn.Hardtanh(min_val=-1.0, max_val=1.0)</c>: <c>clamp(x, min_val, max_val)</c>; <c>max_val</c> must exceed <c>min_val</c>.</summary>

@@ -17,7 +17,9 @@ namespace Functional.Kernels;
 ///   W^T [OCg·taps × ICg]  ×  X [ICg × inputs]  =  col [OCg·taps × inputs]  --col2im scatter-add-->  Y
 /// </code>
 /// Dispatch (one place, <see cref="Forward(in ConvPlan, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>):
-/// depthwise (one input channel per group) runs a direct vector loop; a 1×1, stride-1, unpadded
+/// depthwise (one input channel per group) runs a direct vector loop (2-D 3×3 stride 1: whole padded
+/// planes, <see cref="Depthwise.Planes3x3"/>); 2-D 3×3 stride-1 convolutions with ≥ 16 channels per group
+/// on each side (and ≤ 128×128) run Winograd F(2×2, 3×3) (<see cref="Winograd"/>); a 1×1, stride-1, unpadded
 /// kernel multiplies the input as it lies (no im2col); everything else, few-channel images included,
 /// packs im2col blocks. Work is split over batch × group × column blocks (× row chunks of the
 /// output channels when that is too few items); no K reduction is ever split, so results are
@@ -64,9 +66,21 @@ public static unsafe class Convolution
             {
                 // Depthwise: one item per output row.
                 float* i = pin, w = pw, o = pout;
+                if (Depthwise.PlaneApplies(geo, fast))
+                {
+                    Parallelism.For(checked(p.Batch * p.OutChannels), (long)geo.ColVolume * 9, (s, e) =>
+                        Depthwise.Planes3x3(geo, p.InChannels, p.OutChannels, i, w, bptr, o, s, e));
+                    return;
+                }
                 int rows = checked(p.Batch * p.OutChannels * p.Output.D * p.Output.H);
                 Parallelism.For(rows, (long)geo.ColW * geo.Taps, (s, e) =>
                     Depthwise.Rows(geo, p.InChannels, p.OutChannels, i, w, bptr, o, s, e, fast));
+                return;
+            }
+
+            if (Winograd.Applies(p, fast))
+            {
+                Winograd.Forward(p, pin, pw, bptr, pout);
                 return;
             }
 

@@ -132,6 +132,146 @@ internal static unsafe class Depthwise
         }
     }
 
+    /// <summary>
+    /// True when <see cref="Planes3x3"/> handles the problem: 2-D, 3×3, stride 1, dilation 1, padding
+    /// at most 2, output at least 2 rows × 8 columns (and a padded plane of at most 1 MB), AVX2.
+    /// </summary>
+    internal static bool PlaneApplies(in ConvGeometry g, bool fast) =>
+        fast && Fma.IsSupported && Avx2.IsSupported
+        && g.ImgD == 1 && g.ColD == 1 && g.KD == 1 && g.KH == 3 && g.KW == 3
+        && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.PH <= 2 && g.PW <= 2
+        && g.ColH >= 2 && g.ColW >= 8 && (long)(g.ColH + 2) * (g.ColW + 2) <= 1 << 18;
+
+    /// <summary>
+    /// 3×3, stride-1 depthwise over whole planes [start, end) (plane = (n, oc)): the input plane is
+    /// copied into a zero-bordered buffer (every tap in range), then two output rows at a time are
+    /// accumulated 32 (or 8) columns wide from bias over the 9 taps in (kh, kw) order; the last row
+    /// pair and column block shift back to overlap, recomputing identical values.
+    /// </summary>
+    [SkipLocalsInit]
+    internal static void Planes3x3(in ConvGeometry g, int inChannels, int outChannels, float* input, float* weight,
+        float* bias, float* output, int start, int end)
+    {
+        int mult = outChannels / inChannels;
+        int oh = g.ColH, ow = g.ColW;
+        int pw = ow + 2, ph = oh + 2;
+        float* pad = Scratch.Get((long)ph * pw + 8);
+        float* padOf = null;
+        for (int plane = start; plane < end; plane++)
+        {
+            int n = plane / outChannels, oc = plane - n * outChannels;
+            float* src = input + ((nint)n * inChannels + oc / mult) * g.ImgVolume;
+            if (src != padOf)
+            {
+                // pad[r][x] = in[r - PH][x - PW], zero outside.
+                int lo = Math.Min(g.PW, pw), hi = Math.Clamp(g.PW + g.ImgW, lo, pw);
+                for (int r = 0; r < ph; r++)
+                {
+                    float* d = pad + (nint)r * pw;
+                    int ih = r - g.PH;
+                    if ((uint)ih >= (uint)g.ImgH) { new Span<float>(d, pw).Clear(); continue; }
+                    new Span<float>(d, lo).Clear();
+                    new ReadOnlySpan<float>(src + (nint)ih * g.ImgW + (lo - g.PW), hi - lo).CopyTo(new Span<float>(d + lo, hi - lo));
+                    new Span<float>(d + hi, pw - hi).Clear();
+                }
+                padOf = src;
+            }
+            float* w = weight + (nint)oc * 9;
+            var bv = Vector256.Create(bias == null ? 0f : bias[oc]);
+            var w0 = Vector256.Create(w[0]); var w1 = Vector256.Create(w[1]); var w2 = Vector256.Create(w[2]);
+            var w3 = Vector256.Create(w[3]); var w4 = Vector256.Create(w[4]); var w5 = Vector256.Create(w[5]);
+            var w6 = Vector256.Create(w[6]); var w7 = Vector256.Create(w[7]); var w8 = Vector256.Create(w[8]);
+            float* o = output + (nint)plane * oh * ow;
+            for (int y = 0; ; y += 2)
+            {
+                if (y + 2 > oh) y = oh - 2;
+                float* r0 = pad + (nint)y * pw;
+                float* o0 = o + (nint)y * ow;
+                if (ow >= 32)
+                {
+                    for (int x = 0; ; x += 32)
+                    {
+                        if (x + 32 > ow) x = ow - 32;
+                        Pair32(r0 + x, pw, o0 + x, ow, bv, w0, w1, w2, w3, w4, w5, w6, w7, w8);
+                        if (x + 32 == ow) break;
+                    }
+                }
+                else
+                {
+                    for (int x = 0; ; x += 8)
+                    {
+                        if (x + 8 > ow) x = ow - 8;
+                        Pair8(r0 + x, pw, o0 + x, ow, bv, w0, w1, w2, w3, w4, w5, w6, w7, w8);
+                        if (x + 8 == ow) break;
+                    }
+                }
+                if (y + 2 == oh) break;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Taps3(float* s, Vector256<float> acc, Vector256<float> a, Vector256<float> b, Vector256<float> c)
+    {
+        acc = Fma.MultiplyAdd(a, Avx.LoadVector256(s), acc);
+        acc = Fma.MultiplyAdd(b, Avx.LoadVector256(s + 1), acc);
+        return Fma.MultiplyAdd(c, Avx.LoadVector256(s + 2), acc);
+    }
+
+    /// <summary>Two output rows × 8 columns: out row 0 from input rows 0-2, out row 1 from rows 1-3.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pair8(float* s, nint pw, float* o, nint ow, Vector256<float> bv,
+        Vector256<float> w0, Vector256<float> w1, Vector256<float> w2, Vector256<float> w3, Vector256<float> w4,
+        Vector256<float> w5, Vector256<float> w6, Vector256<float> w7, Vector256<float> w8)
+    {
+        var a = Taps3(s, bv, w0, w1, w2);
+        var b = Taps3(s + pw, bv, w0, w1, w2);
+        a = Taps3(s + pw, a, w3, w4, w5);
+        b = Taps3(s + 2 * pw, b, w3, w4, w5);
+        a = Taps3(s + 2 * pw, a, w6, w7, w8);
+        b = Taps3(s + 3 * pw, b, w6, w7, w8);
+        Avx.Store(o, a);
+        Avx.Store(o + ow, b);
+    }
+
+    /// <summary>Two output rows × 32 columns, eight independent accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pair32(float* s, nint pw, float* o, nint ow, Vector256<float> bv,
+        Vector256<float> w0, Vector256<float> w1, Vector256<float> w2, Vector256<float> w3, Vector256<float> w4,
+        Vector256<float> w5, Vector256<float> w6, Vector256<float> w7, Vector256<float> w8)
+    {
+        var a0 = Taps3(s, bv, w0, w1, w2);
+        var a1 = Taps3(s + 8, bv, w0, w1, w2);
+        var a2 = Taps3(s + 16, bv, w0, w1, w2);
+        var a3 = Taps3(s + 24, bv, w0, w1, w2);
+        float* s1 = s + pw;
+        var b0 = Taps3(s1, bv, w0, w1, w2);
+        var b1 = Taps3(s1 + 8, bv, w0, w1, w2);
+        var b2 = Taps3(s1 + 16, bv, w0, w1, w2);
+        var b3 = Taps3(s1 + 24, bv, w0, w1, w2);
+        a0 = Taps3(s1, a0, w3, w4, w5);
+        a1 = Taps3(s1 + 8, a1, w3, w4, w5);
+        a2 = Taps3(s1 + 16, a2, w3, w4, w5);
+        a3 = Taps3(s1 + 24, a3, w3, w4, w5);
+        float* s2 = s1 + pw;
+        b0 = Taps3(s2, b0, w3, w4, w5);
+        b1 = Taps3(s2 + 8, b1, w3, w4, w5);
+        b2 = Taps3(s2 + 16, b2, w3, w4, w5);
+        b3 = Taps3(s2 + 24, b3, w3, w4, w5);
+        a0 = Taps3(s2, a0, w6, w7, w8);
+        a1 = Taps3(s2 + 8, a1, w6, w7, w8);
+        a2 = Taps3(s2 + 16, a2, w6, w7, w8);
+        a3 = Taps3(s2 + 24, a3, w6, w7, w8);
+        float* s3 = s2 + pw;
+        b0 = Taps3(s3, b0, w6, w7, w8);
+        b1 = Taps3(s3 + 8, b1, w6, w7, w8);
+        b2 = Taps3(s3 + 16, b2, w6, w7, w8);
+        b3 = Taps3(s3 + 24, b3, w6, w7, w8);
+        Avx.Store(o, a0); Avx.Store(o + 8, a1); Avx.Store(o + 16, a2); Avx.Store(o + 24, a3);
+        o += ow;
+        Avx.Store(o, b0); Avx.Store(o + 8, b1); Avx.Store(o + 16, b2); Avx.Store(o + 24, b3);
+    }
+
     private interface ILoad
     {
         /// <summary>The 8 inputs of 8 consecutive outputs, starting at the first output's input.</summary>

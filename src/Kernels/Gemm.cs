@@ -77,8 +77,18 @@ internal static unsafe class Gemm
     /// advances by ks per k. On the first K block (<paramref name="accumulate"/> false) C starts
     /// from <paramref name="bias"/>[i] (or zero when null); later blocks add to C.
     /// </summary>
-    [SkipLocalsInit]
     internal static void Block(int m, int kc, float* a, nint rs, nint ks, float* bPacked, int nc,
+        float* c, nint ldc, float* bias, bool accumulate, bool fast)
+        => Block(m, kc, a, rs, ks, bPacked, (nint)kc * NR, NR, nc, c, ldc, bias, accumulate, fast);
+
+    /// <summary>
+    /// <see cref="Block(int, int, float*, nint, nint, float*, int, float*, nint, float*, bool, bool)"/> with B in any
+    /// panel layout: column block j (NR wide) starts at b + j·<paramref name="panelStride"/> and advances by
+    /// <paramref name="bRowStride"/> per k (packed: kc·NR and NR; a row-major matrix: NR and its row stride, every
+    /// column up to the next multiple of NR readable).
+    /// </summary>
+    [SkipLocalsInit]
+    internal static void Block(int m, int kc, float* a, nint rs, nint ks, float* b, nint panelStride, nint bRowStride, int nc,
         float* c, nint ldc, float* bias, bool accumulate, bool fast)
     {
         float* tile = stackalloc float[MR * NR];
@@ -89,7 +99,7 @@ internal static unsafe class Gemm
             for (int jr = 0; jr < nc; jr += NR)
             {
                 int nr = Math.Min(NR, nc - jr);
-                float* bp = bPacked + (nint)(jr / NR) * kc * NR;
+                float* bp = b + (nint)(jr / NR) * panelStride;
                 for (int ir = ic; ir < mEnd; ir += MR)
                 {
                     int mr = Math.Min(MR, mEnd - ir);
@@ -101,7 +111,7 @@ internal static unsafe class Gemm
                     float* cp = c + ir * ldc + jr;
                     if (mr == MR && nr == NR)
                     {
-                        Kernel(kc, a0, a1, a2, a3, ks, bp, cp, ldc, bias == null ? null : bias + ir, accumulate, fast);
+                        Kernel(kc, a0, a1, a2, a3, ks, bp, bRowStride, cp, ldc, bias == null ? null : bias + ir, accumulate, fast);
                         continue;
                     }
                     // Edge tile: run the same full kernel on a private tile so every element sees
@@ -115,7 +125,7 @@ internal static unsafe class Gemm
                         for (int i = 0; i < MR; i++) tileBias[i] = bias[ir + Math.Min(i, mr - 1)];
                         tb = tileBias;
                     }
-                    Kernel(kc, a0, a1, a2, a3, ks, bp, tile, NR, tb, accumulate, fast);
+                    Kernel(kc, a0, a1, a2, a3, ks, bp, bRowStride, tile, NR, tb, accumulate, fast);
                     for (int i = 0; i < mr; i++)
                         for (int j = 0; j < nr; j++) cp[i * ldc + j] = tile[i * NR + j];
                 }
@@ -124,15 +134,15 @@ internal static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel(int kc, float* a0, float* a1, float* a2, float* a3, nint ks, float* b,
+    private static void Kernel(int kc, float* a0, float* a1, float* a2, float* a3, nint ks, float* b, nint bs,
         float* c, nint ldc, float* bias, bool accumulate, bool fast)
     {
-        if (fast) KernelFma(kc, a0, a1, a2, a3, ks, b, c, ldc, bias, accumulate);
-        else KernelPortable(kc, a0, a1, a2, a3, ks, b, c, ldc, bias, accumulate);
+        if (fast) KernelFma(kc, a0, a1, a2, a3, ks, b, bs, c, ldc, bias, accumulate);
+        else KernelPortable(kc, a0, a1, a2, a3, ks, b, bs, c, ldc, bias, accumulate);
     }
 
     /// <summary>The AVX2/FMA 4×24 micro-kernel: 12 accumulators, 3 B vectors, 1 broadcast = 16 ymm.</summary>
-    internal static void KernelFma(int kc, float* a0, float* a1, float* a2, float* a3, nint ks, float* b,
+    internal static void KernelFma(int kc, float* a0, float* a1, float* a2, float* a3, nint ks, float* b, nint bs,
         float* c, nint ldc, float* bias, bool accumulate)
     {
         Vector256<float> c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
@@ -173,7 +183,7 @@ internal static unsafe class Gemm
             av = Avx.BroadcastScalarToVector256(a3 + off);
             c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31); c32 = Fma.MultiplyAdd(av, b2, c32);
             off += ks;
-            b += NR;
+            b += bs;
         }
 
         Avx.Store(c, c00); Avx.Store(c + 8, c01); Avx.Store(c + 16, c02);
@@ -190,7 +200,7 @@ internal static unsafe class Gemm
     /// multiply and add (so it agrees with <see cref="KernelFma"/> to rounding, not bit for bit).
     /// </summary>
     [SkipLocalsInit]
-    internal static void KernelPortable(int kc, float* a0, float* a1, float* a2, float* a3, nint ks, float* b,
+    internal static void KernelPortable(int kc, float* a0, float* a1, float* a2, float* a3, nint ks, float* b, nint bs,
         float* c, nint ldc, float* bias, bool accumulate)
     {
         float* acc = stackalloc float[MR * NR];
@@ -202,7 +212,7 @@ internal static unsafe class Gemm
             for (int j = 0; j < NR; j++) acc[i * NR + j] = accumulate ? c[i * ldc + j] : init;
         }
         nint off = 0;
-        for (int k = 0; k < kc; k++, off += ks, b += NR)
+        for (int k = 0; k < kc; k++, off += ks, b += bs)
         {
             for (int i = 0; i < MR; i++)
             {

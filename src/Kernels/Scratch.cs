@@ -16,9 +16,19 @@ internal static unsafe class Scratch
     private const int AlignFloats = 16;
 
     [ThreadStatic] private static float[]? buffer;
+    [ThreadStatic] private static float[]? shared;
 
     /// <summary>At least <paramref name="length"/> floats, 64-byte aligned, valid until this thread's next call.</summary>
-    internal static float* Get(long length)
+    internal static float* Get(long length) => Get(ref buffer, length);
+
+    /// <summary>
+    /// A second per-thread buffer, independent of <see cref="Get(long)"/>: data a kernel prepares on the
+    /// calling thread and then reads from every worker of one parallel region (the calling thread's
+    /// own work items use <see cref="Get(long)"/> meanwhile).
+    /// </summary>
+    internal static float* GetShared(long length) => Get(ref shared, length);
+
+    private static float* Get(ref float[]? buffer, long length)
     {
         if (length > Array.MaxLength - AlignFloats)
             throw new InvalidOperationException("Convolution scratch request too large.");

@@ -1,0 +1,277 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Functional.Kernels;
+
+/// <summary>
+/// Winograd F(2×2, 3×3) for 2-D, 3×3, stride-1, undilated convolutions with enough channels:
+/// each 2×2 output tile is computed from a 4×4 input tile as Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, so the
+/// channel reduction becomes 16 independent GEMMs (one per transform point ξ) over tiles:
+/// <code>
+///   U[ξ][oc][c] = (G w[oc,c] Gᵀ)[ξ]          filter transform, once per call (shared by all workers)
+///   V[ξ][c][t]  = (Bᵀ d[c,t] B)[ξ]            input transform, per work item (a run of tiles)
+///   M[ξ][oc][t] = Σ_c U[ξ][oc][c] · V[ξ][c][t]   16 GEMMs through the SGEMM micro-kernel
+///   y[oc, tile t] = Aᵀ M[·][oc][t] A + bias[oc]
+/// </code>
+/// 2.25× fewer multiplies than im2col+GEMM; the transforms only add, subtract and halve, so the
+/// rounding stays close to the direct sum's. Tiles are numbered row-major over the image and
+/// handed out in fixed runs; every tile's value comes from the same operation sequence whichever
+/// run or thread it falls in, and the K reduction is blocked by K alone, so results are
+/// bit-identical for any thread count.
+/// </summary>
+internal static unsafe class Winograd
+{
+    private const int NR = Gemm.NR;
+
+    /// <summary>True when the problem suits F(2×2, 3×3): the AVX2 path, a 3×3 2-D kernel, stride and dilation 1, enough channels.</summary>
+    internal static bool Applies(in ConvPlan p, bool fast)
+    {
+        if (!fast || !Avx2.IsSupported || !Fma.IsSupported) return false;
+        if (p.Kernel != new Dim3(1, 3, 3) || p.Stride != Dim3.All(1) || p.Dilation != Dim3.All(1)) return false;
+        if (p.Input.D != 1 || p.Output.D != 1 || p.PadLo.D != 0) return false;
+        int cg = p.InChannels / p.Groups, ocg = p.OutChannels / p.Groups;
+        if (cg < 16 || ocg < 16) return false;
+        // The transformed filters (16·OC·Cg floats) are re-read for every run of tiles: above ~1 MB
+        // (OC = Cg = 128) they no longer stay in L2 and im2col+GEMM is faster.
+        if ((long)16 * p.OutChannels * cg > 1 << 18) return false;
+        long tiles = (long)p.Batch * ((p.Output.H + 1) / 2) * ((p.Output.W + 1) / 2);
+        return tiles >= 16;
+    }
+
+    internal static void Forward(in ConvPlan p, float* input, float* weight, float* bias, float* output)
+    {
+        int cg = p.InChannels / p.Groups, ocg = p.OutChannels / p.Groups;
+        float* u = Scratch.GetShared(16L * p.OutChannels * cg);
+        int oc = p.OutChannels;
+        Parallelism.For(oc, (long)cg * 40, (s, e) => TransformFilters(weight, u, oc, cg, s, e));
+
+        var job = new Job
+        {
+            U = u, Input = input, Bias = bias, Output = output,
+            Batch = p.Batch, Groups = p.Groups, Cg = cg, OCg = ocg, OutChannels = p.OutChannels, InChannels = p.InChannels,
+            H = p.Input.H, W = p.Input.W, OH = p.Output.H, OW = p.Output.W, PH = p.PadLo.H, PW = p.PadLo.W,
+        };
+        job.Run();
+    }
+
+    /// <summary>U[ξ][oc][c] = (G w Gᵀ)[ξ] for output channels [s, e), G = [[1,0,0],[½,½,½],[½,-½,½],[0,0,1]].</summary>
+    private static void TransformFilters(float* weight, float* u, int oc, int cg, int s, int e)
+    {
+        long plane = (long)oc * cg;
+        float* t = stackalloc float[12];
+        for (int o = s; o < e; o++)
+        {
+            for (int c = 0; c < cg; c++)
+            {
+                float* w = weight + ((long)o * cg + c) * 9;
+                for (int j = 0; j < 3; j++)
+                {
+                    float g0 = w[j], g1 = w[3 + j], g2 = w[6 + j];
+                    t[j] = g0;
+                    t[3 + j] = 0.5f * (g0 + g1 + g2);
+                    t[6 + j] = 0.5f * (g0 - g1 + g2);
+                    t[9 + j] = g2;
+                }
+                float* dst = u + (long)o * cg + c;
+                for (int i = 0; i < 4; i++)
+                {
+                    float t0 = t[3 * i], t1 = t[3 * i + 1], t2 = t[3 * i + 2];
+                    dst[(4 * i + 0) * plane] = t0;
+                    dst[(4 * i + 1) * plane] = 0.5f * (t0 + t1 + t2);
+                    dst[(4 * i + 2) * plane] = 0.5f * (t0 - t1 + t2);
+                    dst[(4 * i + 3) * plane] = t2;
+                }
+            }
+        }
+    }
+
+    private sealed class Job
+    {
+        public float* U, Input, Bias, Output;
+        public int Batch, Groups, Cg, OCg, InChannels, OutChannels, H, W, OH, OW, PH, PW;
+        private int th, tw, tilesPerImage, runLength, runs;
+
+        public void Run()
+        {
+            th = (OH + 1) / 2;
+            tw = (OW + 1) / 2;
+            tilesPerImage = th * tw;
+            // Tiles per work item: whole 24-column panels, fewer when many channels (V and M stay in L2).
+            runLength = Cg + OCg <= 160 ? 48 : 24;
+            runs = (tilesPerImage + runLength - 1) / runLength;
+            long items = (long)Batch * Groups * runs;
+            if (items > int.MaxValue) throw new ArgumentException("Convolution too large.", "plan");
+            long cost = 16L * runLength * Cg * OCg;
+            Parallelism.For((int)items, cost, Work);
+        }
+
+        private void Work(int start, int end)
+        {
+            int ldv = Gemm.RoundUp(runLength, NR) + 8;
+            int stripW = Gemm.RoundUp(2 * tw + 18, 8);
+            int maxTileRows = Math.Min(th, (runLength + tw - 1) / tw + 1);
+            int stripRows = 2 * maxTileRows + 2;
+            long vSize = 16L * Cg * ldv, mSize = 16L * OCg * ldv;
+            float* v = Scratch.Get(vSize + mSize + (long)stripRows * stripW + 16);
+            float* m = v + vSize;
+            float* strip = m + mSize;
+            float* tmp = strip + (long)stripRows * stripW;
+            int kb = Gemm.KBlock(Cg);
+            for (int item = start; item < end; item++)
+            {
+                int t = item / runs, run = item - t * runs;
+                int n = t / Groups, g = t - n * Groups;
+                int tau0 = run * runLength, nt = Math.Min(runLength, tilesPerImage - tau0);
+                int ty0 = tau0 / tw, ty1 = (tau0 + nt - 1) / tw;
+                float* img = Input + ((long)n * InChannels + (long)g * Cg) * H * W;
+
+                // Input transform, channel by channel through a zero-padded strip of input rows.
+                int rows = 2 * (ty1 - ty0 + 1) + 2;
+                for (int c = 0; c < Cg; c++)
+                {
+                    FillStrip(img + (long)c * H * W, strip, stripW, rows, 2 * ty0 - PH);
+                    float* vc = v + (long)c * ldv;
+                    for (int ty = ty0; ty <= ty1; ty++)
+                    {
+                        int txa = ty == ty0 ? tau0 - ty0 * tw : 0;
+                        int txb = ty == ty1 ? tau0 + nt - ty1 * tw : tw;
+                        float* s = strip + (long)2 * (ty - ty0) * stripW;
+                        int col = ty * tw - tau0;
+                        for (int tx = txa; tx < txb; tx += 8)
+                            InputTile8(s, stripW, tx, vc + col + tx, (long)Cg * ldv);
+                    }
+                }
+
+                // 16 GEMMs: M[ξ] = U[ξ] (this group's rows) · V[ξ].
+                float* ug = U + (long)g * OCg * Cg;
+                long uPlane = (long)OutChannels * Cg;
+                for (int xi = 0; xi < 16; xi++)
+                {
+                    for (int k0 = 0; k0 < Cg; k0 += kb)
+                    {
+                        int kc = Math.Min(kb, Cg - k0);
+                        Gemm.Block(OCg, kc, ug + xi * uPlane + k0, Cg, 1, v + xi * (long)Cg * ldv + (long)k0 * ldv, NR, ldv, nt,
+                            m + xi * (long)OCg * ldv, ldv, null, k0 > 0, true);
+                    }
+                }
+
+                // Output transform and bias.
+                float* outImg = Output + ((long)n * OutChannels + (long)g * OCg) * OH * OW;
+                for (int o = 0; o < OCg; o++)
+                {
+                    var bv = Vector256.Create(Bias == null ? 0f : Bias[g * OCg + o]);
+                    float* mo = m + (long)o * ldv;
+                    float* yo = outImg + (long)o * OH * OW;
+                    for (int ty = ty0; ty <= ty1; ty++)
+                    {
+                        int txa = ty == ty0 ? tau0 - ty0 * tw : 0;
+                        int txb = ty == ty1 ? tau0 + nt - ty1 * tw : tw;
+                        int col = ty * tw - tau0;
+                        for (int tx = txa; tx < txb; tx += 8)
+                            OutputTile8(mo + col + tx, (long)OCg * ldv, bv, yo, ty, tx, Math.Min(8, txb - tx), tmp);
+                    }
+                }
+            }
+        }
+
+        /// <summary>strip[r][x] = input[row0 + r, x - PW], zero outside the image.</summary>
+        private void FillStrip(float* plane, float* strip, int stripW, int rows, int row0)
+        {
+            int lo = Math.Min(PW, stripW), hi = Math.Clamp(PW + W, lo, stripW);
+            for (int r = 0; r < rows; r++)
+            {
+                float* d = strip + (long)r * stripW;
+                int ih = row0 + r;
+                if ((uint)ih >= (uint)H)
+                {
+                    new Span<float>(d, stripW).Clear();
+                    continue;
+                }
+                new Span<float>(d, lo).Clear();
+                new ReadOnlySpan<float>(plane + (long)ih * W + (lo - PW), hi - lo).CopyTo(new Span<float>(d + lo, hi - lo));
+                new Span<float>(d + hi, stripW - hi).Clear();
+            }
+        }
+
+        /// <summary>Bᵀ d B for the 8 tiles starting at tile column tx (rows s .. s+3·stripW), into v[ξ·plane].</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void InputTile8(float* s, int stripW, int tx, float* v, long plane)
+        {
+            s += 2 * tx;
+            Row(s, out var a0, out var a1, out var a2, out var a3);
+            Row(s + stripW, out var b0, out var b1, out var b2, out var b3);
+            Row(s + 2 * stripW, out var c0, out var c1, out var c2, out var c3);
+            Row(s + 3 * stripW, out var d0, out var d1, out var d2, out var d3);
+            // Bᵀ over the rows: (r0 - r2, r1 + r2, r2 - r1, r1 - r3).
+            Avx.Store(v + 0 * plane, a0 - c0); Avx.Store(v + 1 * plane, a1 - c1); Avx.Store(v + 2 * plane, a2 - c2); Avx.Store(v + 3 * plane, a3 - c3);
+            Avx.Store(v + 4 * plane, b0 + c0); Avx.Store(v + 5 * plane, b1 + c1); Avx.Store(v + 6 * plane, b2 + c2); Avx.Store(v + 7 * plane, b3 + c3);
+            Avx.Store(v + 8 * plane, c0 - b0); Avx.Store(v + 9 * plane, c1 - b1); Avx.Store(v + 10 * plane, c2 - b2); Avx.Store(v + 11 * plane, c3 - b3);
+            Avx.Store(v + 12 * plane, b0 - d0); Avx.Store(v + 13 * plane, b1 - d1); Avx.Store(v + 14 * plane, b2 - d2); Avx.Store(v + 15 * plane, b3 - d3);
+        }
+
+        /// <summary>The column transform (e0 - e2, e1 + e2, e2 - e1, e1 - e3) of one input row for 8 tiles (tile i at s + 2i).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Row(float* s, out Vector256<float> h0, out Vector256<float> h1, out Vector256<float> h2, out Vector256<float> h3)
+        {
+            var e0 = Im2Col.Even(s);
+            var e1 = Im2Col.Even(s + 1);
+            var e2 = Im2Col.Even(s + 2);
+            var e3 = Im2Col.Even(s + 3);
+            h0 = e0 - e2;
+            h1 = e1 + e2;
+            h2 = e2 - e1;
+            h3 = e1 - e3;
+        }
+
+        /// <summary>Aᵀ m A + bias for 8 tiles (columns of m, ξ planes apart), written as 2×2 output tiles (count valid tiles).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void OutputTile8(float* m, long plane, Vector256<float> bias, float* y, int ty, int tx, int count, float* tmp)
+        {
+            // Aᵀ = [[1,1,1,0],[0,1,-1,-1]] along j, then along i.
+            Vector256<float> s00, s01, s10, s11, s20, s21, s30, s31;
+            Col(m, plane, out s00, out s01);
+            Col(m + 4 * plane, plane, out s10, out s11);
+            Col(m + 8 * plane, plane, out s20, out s21);
+            Col(m + 12 * plane, plane, out s30, out s31);
+            var y00 = s00 + s10 + s20 + bias;
+            var y01 = s01 + s11 + s21 + bias;
+            var y10 = s10 - s20 - s30 + bias;
+            var y11 = s11 - s21 - s31 + bias;
+            int oh = 2 * ty, ow = 2 * tx;
+            int width = Math.Min(2 * count, OW - ow);
+            Put(y + (long)oh * OW + ow, y00, y01, width, tmp);
+            if (oh + 1 < OH) Put(y + (long)(oh + 1) * OW + ow, y10, y11, width, tmp);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Col(float* m, long plane, out Vector256<float> r0, out Vector256<float> r1)
+        {
+            var m0 = Avx.LoadVector256(m);
+            var m1 = Avx.LoadVector256(m + plane);
+            var m2 = Avx.LoadVector256(m + 2 * plane);
+            var m3 = Avx.LoadVector256(m + 3 * plane);
+            r0 = m0 + m1 + m2;
+            r1 = m1 - m2 - m3;
+        }
+
+        /// <summary>Interleaves (a0 b0 a1 b1 ...) and stores the first <paramref name="width"/> of the 16 values.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Put(float* dst, Vector256<float> a, Vector256<float> b, int width, float* tmp)
+        {
+            var lo = Avx.UnpackLow(a, b);   // a0 b0 a1 b1 | a4 b4 a5 b5
+            var hi = Avx.UnpackHigh(a, b);  // a2 b2 a3 b3 | a6 b6 a7 b7
+            var first = Avx.Permute2x128(lo, hi, 0x20);
+            var second = Avx.Permute2x128(lo, hi, 0x31);
+            if (width == 16)
+            {
+                Avx.Store(dst, first);
+                Avx.Store(dst + 8, second);
+                return;
+            }
+            Avx.Store(tmp, first);
+            Avx.Store(tmp + 8, second);
+            for (int i = 0; i < width; i++) dst[i] = tmp[i];
+        }
+    }
+}
