@@ -8,6 +8,10 @@
 #   bash bench/run.sh --micro              # the BenchmarkDotNet micro-benchmarks instead (bench/Micro)
 #
 # Needs the .NET 10 SDK, python3 and g++ (installed with apt-get when missing and run as root).
+# The resnet18 workload's ONNX model is exported from torchvision into bench/.artifacts/ when
+# missing or stale (bench/models/export_resnet18.py), with Debian's PyTorch at /usr/bin/python3
+# (python3-torch, python3-torchvision, python3-numpy: installed with apt-get when missing and run
+# as root); without them that workload is skipped, with a message, and the rest runs.
 set -euo pipefail
 
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -56,5 +60,30 @@ fi
 # threshold keeps such blocks in the heap for the next call. This helps libtorch (and ORT's
 # session set-up); Functional's tensors come from the .NET GC and do not go through malloc.
 export GLIBC_TUNABLES="glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}"
+
+# ResNet-18's 46 MB of weights are not committed: its ONNX model is exported into bench/.artifacts/
+# with weights generated from the recipe in the parity case (the benchmark generates the same
+# ones in C# for Functional and libtorch). Not needed when --filter leaves resnet18 out.
+want_resnet18=1
+args=("$@")
+for ((i = 0; i + 1 < ${#args[@]}; i++)); do
+  if [[ "${args[i]}" == --filter && ",${args[i + 1]// /}," != *,resnet18,* ]]; then want_resnet18=0; fi
+done
+resnet18_onnx="$art/resnet18.onnx"
+resnet18_case=tests/Parity/cases/models/resnet18_torchvision.safetensors
+if (( want_resnet18 )) && [[ ! -f "$resnet18_onnx" || bench/models/export_resnet18.py -nt "$resnet18_onnx" || "$resnet18_case" -nt "$resnet18_onnx" ]]; then
+  has_torch() { [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import numpy, torch, torchvision' 2>/dev/null; }
+  if ! has_torch && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    echo "bench/run.sh: installing python3-torch python3-torchvision python3-numpy to export resnet18.onnx" >&2
+    { apt-get update -qq && apt-get install -y -qq python3-torch python3-torchvision python3-numpy >/dev/null; } || true
+  fi
+  if has_torch; then
+    /usr/bin/python3 bench/models/export_resnet18.py "$resnet18_onnx"
+  elif [[ -f "$resnet18_onnx" ]]; then
+    echo "bench/run.sh: no PyTorch with torchvision at /usr/bin/python3: keeping the older bench/.artifacts/resnet18.onnx" >&2
+  else
+    echo "bench/run.sh: no PyTorch with torchvision at /usr/bin/python3 (apt-get install python3-torch python3-torchvision python3-numpy): the resnet18 workload will be skipped" >&2
+  fi
+fi
 
 exec dotnet "$out/Bench.dll" "$@"

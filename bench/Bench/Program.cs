@@ -47,10 +47,18 @@ if (unknown.Count > 0)
 
 var results = new List<WorkloadResult>();
 var failures = new List<string>();
+var skipped = new List<string>();
 foreach (var wl in workloads)
 {
     Console.WriteLine();
     Console.WriteLine($"[{wl.Id}] {wl.Title}");
+    if (!File.Exists(OnnxPath(wl)))
+    {
+        string why = $"{wl.Id}: no ONNX model at {Path.GetRelativePath(root, OnnxPath(wl))}; make it with {wl.OnnxRecipe ?? "/usr/bin/python3 bench/models/export_onnx.py"}";
+        Console.WriteLine("  skipped: " + why);
+        skipped.Add(why);
+        continue;
+    }
     string loadBefore = Machine.LoadAverage();
     var result = RunWorkload(wl) with { Load = $"{loadBefore}→{Machine.LoadAverage()}" };
     results.Add(result);
@@ -66,7 +74,7 @@ foreach (int t in Options.ThreadCounts)
     peak[t] = Math.Max(peak[t], again);
 }
 
-var report = new Report(machine, started, options, peak, results);
+var report = new Report(machine, started, options, peak, results, skipped);
 string resultsDir = Path.Combine(root, "bench", "results");
 Directory.CreateDirectory(resultsDir);
 string stem = options.Filter is not null ? "results-partial" : options.Quick ? "results-quick" : "results";
@@ -74,6 +82,8 @@ File.WriteAllText(Path.Combine(resultsDir, stem + ".md"), report.Markdown());
 File.WriteAllText(Path.Combine(resultsDir, stem + ".csv"), report.Csv());
 Console.WriteLine();
 Console.WriteLine(report.SummaryTable());
+foreach (var line in report.PerImage()) Console.WriteLine(line);
+foreach (var why in skipped) Console.WriteLine("SKIPPED " + why);
 Console.WriteLine($"wrote bench/results/{stem}.md and {stem}.csv");
 
 if (failures.Count > 0)
@@ -93,9 +103,11 @@ if (options.Readme && !options.Quick && options.Filter is null)
 }
 return 0;
 
+string OnnxPath(Workload wl) => wl.Onnx is null ? Path.Combine(models, wl.Id + ".onnx") : Path.Combine(root, wl.Onnx);
+
 WorkloadResult RunWorkload(Workload wl)
 {
-    using var weights = Weights.Load(Path.Combine(models, wl.Id + ".safetensors"));
+    using var weights = wl.LoadWeights?.Invoke(root) ?? Weights.Load(Path.Combine(models, wl.Id + ".safetensors"));
     var layer = wl.Build(weights);
     if (weights.UnusedKeys().Count > 0)
         throw new InvalidOperationException($"{wl.Id}: weights never used: {string.Join(", ", weights.UnusedKeys())}");
@@ -105,9 +117,10 @@ WorkloadResult RunWorkload(Workload wl)
     var outShape = layer.OutputShape(x.Shape).ToArray();
     long outCount = outShape.Aggregate(1L, (a, b) => a * b);
 
-    // libtorch gets the very arrays Functional loaded: the layer's parameters by state_dict name.
+    // libtorch gets the very arrays Functional loaded: the layer's parameters and buffers
+    // (BatchNorm's running statistics) by state_dict name.
     using var scope = torch.NewDisposeScope();
-    var parameters = layer.Parameters().ToDictionary(p => p.Name,
+    var parameters = layer.Parameters().Concat(layer.Buffers()).ToDictionary(p => p.Name,
         p => torch.tensor(p.Value.ToArray(), p.Value.Shape.ToArray().Select(d => (long)d).ToArray()));
     var tx = torch.tensor(xs, wl.Input.Select(d => (long)d).ToArray());
 
@@ -115,7 +128,7 @@ WorkloadResult RunWorkload(Workload wl)
     [
         new FunctionalEngine(layer, x),
         new TorchEngine(wl.Torch(parameters), tx),
-        new OrtEngine(Path.Combine(models, wl.Id + ".onnx"), xs, wl.Input, outShape),
+        new OrtEngine(OnnxPath(wl), xs, wl.Input, outShape),
     ];
     try
     {

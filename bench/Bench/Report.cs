@@ -32,8 +32,12 @@ public sealed record WorkloadResult(Workload Workload, IReadOnlyList<Timing> Tim
 }
 
 /// <summary>The markdown table, the CSV and the README section.</summary>
-public sealed class Report(Machine machine, DateTime started, Options options, IReadOnlyDictionary<int, double> peak, IReadOnlyList<WorkloadResult> results)
+public sealed class Report(Machine machine, DateTime started, Options options, IReadOnlyDictionary<int, double> peak,
+    IReadOnlyList<WorkloadResult> results, IReadOnlyList<string>? skipped = null)
 {
+    /// <summary>Whole networks whose time per image the summary states: id → name.</summary>
+    private static readonly Dictionary<string, string> Networks = new() { ["resnet18"] = "ResNet-18" };
+
     public const string Begin = "<!-- perf:begin -->";
     public const string End = "<!-- perf:end -->";
 
@@ -102,10 +106,28 @@ public sealed class Report(Machine machine, DateTime started, Options options, I
         return sb.ToString();
     }
 
+    /// <summary>
+    /// "ResNet-18 time per image": each engine at its best thread setting, in ms per image
+    /// (the call's time ÷ the batch), for the whole networks that ran.
+    /// </summary>
+    public IEnumerable<string> PerImage()
+    {
+        foreach (var r in results.Where(r => r.Mismatch is null && Networks.ContainsKey(r.Workload.Id)))
+        {
+            int batch = r.Workload.Input[0];
+            string Ms(Timing t) => $"{(t.Median / batch / 1000).ToString("0.0", CultureInfo.InvariantCulture)} ms ({t.Threads}T)";
+            var ours = r.Best("Functional")!;
+            var peer = r.FastestPeer!;
+            yield return $"{Networks[r.Workload.Id]} time per image ({string.Join("×", r.Workload.Input.Skip(1))}, best thread setting): " +
+                $"Functional {Ms(ours)}, libtorch 2.10 {Ms(r.Best("libtorch")!)}, ONNX Runtime 1.31 {Ms(r.Best("ORT")!)}; " +
+                $"Functional ÷ fastest peer ({peer.Engine}) {(ours.Median / peer.Median).ToString("0.00", CultureInfo.InvariantCulture)}×";
+        }
+    }
+
     private string Notes() => string.Join(Environment.NewLine,
         "- Each engine is judged at its best thread setting (label: 1T or 2T); the ratio is Functional's median ÷ the faster peer's. Below 1 we are faster.",
-        "- Same process, same input, same weights (bench/models/*.safetensors; ORT runs the matching .onnx), float32, inference mode; outputs checked against libtorch (max |diff| ≤ 1e-3 × max(1, max|y|)) at both thread counts before timing.",
-        "- Throughput: convolutions in GF/s (2·MACs / time; a transposed convolution's MACs are input elements × out channels × kernel); pooling and activations in GB/s (float32 bytes read + written / time). % of FMA peak: at the thread count of that engine's best setting.",
+        "- Same process, same input, same weights (bench/models/*.safetensors; ORT runs the matching .onnx; resnet18's weights are generated from the recipe of tests/Parity/cases/models/resnet18_torchvision.safetensors and its .onnx exported from torchvision by bench/models/export_resnet18.py), float32, inference mode; outputs checked against libtorch (max |diff| ≤ 1e-3 × max(1, max|y|)) at both thread counts before timing.",
+        "- Throughput: convolutions in GF/s (2·MACs / time; a transposed convolution's MACs are input elements × out channels × kernel; ResNet-18's are its convolutions' and classifier's, 1.814 G per image); pooling and activations in GB/s (float32 bytes read + written / time). % of FMA peak: at the thread count of that engine's best setting.",
         "- libtorch: torch.nn.functional through TorchSharp 0.107.0, torch.set_num_threads, inference_mode, each call's tensors freed at once. ORT: one session per thread count, intra-op threads = the count, inter-op 1, sequential execution, all graph optimisations, input and output bound to preallocated buffers. Functional: Layer.Forward, Parallelism.Threads, a new output tensor per call.",
         $"- The process runs with GLIBC_TUNABLES={(machine.Tunables.Length > 0 ? machine.Tunables : "(unset)")} (set by bench/run.sh): raised malloc mmap/trim thresholds keep libtorch's large per-call outputs from being fresh, page-faulting pages on every call; it is there to be fair to libtorch (Functional's arrays come from the .NET GC, which glibc malloc does not serve).",
         "- Figures move 10–50 % between runs on a 2-vCPU machine, more when other processes compete for the cores (the full results list the load average per workload); compare within one run.");
@@ -124,6 +146,7 @@ public sealed class Report(Machine machine, DateTime started, Options options, I
         sb.AppendLine();
         sb.Append(SummaryTable());
         sb.AppendLine();
+        foreach (var line in PerImage()) sb.AppendLine(line).AppendLine();
         sb.AppendLine(Notes());
         sb.AppendLine();
         sb.AppendLine("## Every setting (median µs per call; in brackets the 25th–75th percentile)");
@@ -145,6 +168,13 @@ public sealed class Report(Machine machine, DateTime started, Options options, I
             sb.AppendLine("## Outputs that disagreed (not timed)");
             sb.AppendLine();
             foreach (var r in failed) sb.AppendLine($"- {r.Workload.Id}: {r.Mismatch}");
+        }
+        if (skipped is { Count: > 0 })
+        {
+            sb.AppendLine();
+            sb.AppendLine("## Skipped workloads");
+            sb.AppendLine();
+            foreach (var why in skipped) sb.AppendLine($"- {why}");
         }
         return sb.ToString();
     }
@@ -200,7 +230,7 @@ public sealed class Report(Machine machine, DateTime started, Options options, I
         "",
         SummaryTable().TrimEnd(),
         "",
-        Notes());
+        string.Concat(PerImage().Select(line => line + Environment.NewLine + Environment.NewLine)) + Notes());
 
     /// <summary>Replaces the text between the markers; false when they are missing.</summary>
     public bool UpdateReadme(string path)

@@ -25,6 +25,8 @@ import torch.nn as nn
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # id -> (module factory, input shape). Keep in step with bench/Bench/Workloads.cs.
+# (The resnet18 workload is not here: its weights are generated, not committed, and its .onnx is
+# made at run time by export_resnet18.py.)
 WORKLOADS = {
     "a": (lambda: nn.Conv1d(3, 16, 3, stride=2, bias=False), (1, 3, 224)),
     "b": (lambda: nn.Conv2d(3, 16, 3, stride=2, bias=False), (1, 3, 224, 224)),
