@@ -75,7 +75,9 @@ public class NormProperties
             x = TensorOps.Add(x, Tensor.Arange(x.Shape[2]));
             var group = GroupNorm.Plain(c, c).Forward(x);
             var instance = InstanceNorm1d.Load(Weights.Random(), c).Forward(x);
-            Assert.True(group.AllClose(instance, 1e-5f, 1e-5f), $"max diff {group.MaxAbsDiff(instance)}");
+            // The two follow PyTorch's different statistics paths (GroupNorm in double, InstanceNorm via the
+            // batch-norm kernel in float), so on unit-scale outputs they agree to float32 statistics, not bits.
+            Assert.True(group.AllClose(instance, 1e-4f, 1e-4f), $"max diff {group.MaxAbsDiff(instance)}");
         });
 
     [Property]
