@@ -45,10 +45,13 @@ public static class Activations
     private static void LeakyRelu(ReadOnlySpan<float> x, float slope, Span<float> d)
     {
         // max(x,0) + slope·min(x,0) equals PyTorch's select for every slope (the unused side is an exact 0).
-        var negative = GC.AllocateUninitializedArray<float>(x.Length);
+        // Map hands over blocks of at most a few thousand elements: a pooled scratch, not a new array per block.
+        var rented = System.Buffers.ArrayPool<float>.Shared.Rent(x.Length);
+        var negative = rented.AsSpan(0, x.Length);
         TensorPrimitives.Min(x, 0f, negative);
         TensorPrimitives.Max(x, 0f, d);
         TensorPrimitives.MultiplyAdd(negative, slope, d, d);
+        System.Buffers.ArrayPool<float>.Shared.Return(rented);
     }
 
     /// <summary><c>x</c> where <c>x &gt; 0</c>, else <c>alpha·(exp(x) − 1)</c> (computed with an accurate expm1).</summary>

@@ -419,21 +419,20 @@ public sealed record PReLU : Layer
         if (d.Length == 0) return Tensor.Own(d, x.Shape);
         int channels = x.Shape[1];
         int inner = checked((int)x.Shape.Skip(2).ElementCount);
-        var negative = GC.AllocateUninitializedArray<float>(s.Length);
         // max(x,0) + w·min(x,0) is PyTorch's select for every slope (the unused side is an exact 0).
-        TensorPrimitives.Min(s, 0f, negative);
+        // (N, C) rows carry C slopes; (N, C, ...) rows are one channel's plane with one slope.
+        int row = inner == 1 ? channels : inner;
+        var rented = System.Buffers.ArrayPool<float>.Shared.Rent(row);
+        var negative = rented.AsSpan(0, row);
         TensorPrimitives.Max(s, 0f, d);
-        if (inner == 1)
+        for (int o = 0, c = 0; o < d.Length; o += row, c = c + 1 == channels ? 0 : c + 1)
         {
-            // (N, C): one row of C slopes per sample.
-            for (int o = 0; o < d.Length; o += channels)
-                TensorPrimitives.MultiplyAdd(negative.AsSpan(o, channels), weight, d.AsSpan(o, channels), d.AsSpan(o, channels));
+            TensorPrimitives.Min(s.Slice(o, row), 0f, negative);
+            var target = d.AsSpan(o, row);
+            if (inner == 1) TensorPrimitives.MultiplyAdd(negative, weight, target, target);
+            else TensorPrimitives.MultiplyAdd(negative, weight[c], target, target);
         }
-        else
-        {
-            for (int o = 0, c = 0; o < d.Length; o += inner, c = c + 1 == channels ? 0 : c + 1)
-                TensorPrimitives.MultiplyAdd(negative.AsSpan(o, inner), weight[c], d.AsSpan(o, inner), d.AsSpan(o, inner));
-        }
+        System.Buffers.ArrayPool<float>.Shared.Return(rented);
         return Tensor.Own(d, x.Shape);
     }
 
