@@ -24,21 +24,23 @@ public abstract class Engine : IDisposable
     public virtual void Dispose() { }
 }
 
-/// <summary>Functional: <see cref="Layer.Forward"/> on an immutable input; a new output per call.</summary>
+/// <summary>
+/// Functional: <see cref="Layer.Forward"/> on an immutable input; a new output per call, disposed
+/// at once (as libtorch's tensors are freed), so the next call's output reuses its storage.
+/// </summary>
 public sealed class FunctionalEngine(Layer layer, Tensor input) : Engine
 {
-    private Tensor? last;
-
     public override string Label => "Functional";
 
     public override void SetThreads(int threads) => Parallelism.Threads = threads;
 
-    // Keep the output reachable until the next call, so the JIT cannot drop the work.
-    public override void Call() => last = layer.Forward(input);
+    public override void Call()
+    {
+        var output = layer.Forward(input);
+        if (!ReferenceEquals(output, input)) output.Dispose();
+    }
 
     public override float[] Output() => layer.Forward(input).ToArray();
-
-    public override void Dispose() => last = null;
 }
 
 /// <summary>

@@ -72,7 +72,7 @@ public abstract record AdaptiveAvgPoolNd : AdaptivePoolNd
     protected override Tensor Compute(Tensor input, Shape outputShape)
     {
         var (planes, i, o) = Geometry(input.Shape, outputShape);
-        var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
+        var y = TensorPool.Rent(outputShape);
         AdaptivePooling.Avg(planes, i, o, input.Span, y);
         return Tensor.Own(y, outputShape);
     }
@@ -102,7 +102,7 @@ public abstract record AdaptiveMaxPoolNd : AdaptivePoolNd, IReturnsIndices
     private (Tensor Output, IndexTensor? Indices) Run(Tensor input, Shape outputShape, bool wantIndices)
     {
         var (planes, i, o) = Geometry(input.Shape, outputShape);
-        var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
+        var y = TensorPool.Rent(outputShape);
         var idx = wantIndices ? GC.AllocateUninitializedArray<long>(y.Length) : [];
         AdaptivePooling.Max(planes, i, o, input.Span, y, idx);
         return (Tensor.Own(y, outputShape), wantIndices ? IndexTensor.Own(idx, outputShape) : null);
@@ -232,7 +232,7 @@ public abstract record MaxUnpoolNd : Layer, IUnpool
             throw Error($"indices of shape {indices.Shape} must have the input's shape {input.Shape}");
         var shape = OutputShape(input.Shape, outputSize);
         int lead = input.Rank - SpatialRank;
-        var y = GC.AllocateUninitializedArray<float>(checked((int)shape.ElementCount));
+        var y = TensorPool.Rent(shape);
         try
         {
             Unpooling.MaxUnpool(checked((int)input.Shape.Take(lead).ElementCount), new Dims(input.Shape.Skip(lead).ToArray()).To3D(),

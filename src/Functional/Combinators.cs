@@ -42,8 +42,15 @@ public sealed record Residual(Layer Body, Layer? Shortcut = null) : Layer
     }
 
     /// <inheritdoc/>
-    protected override Tensor Compute(Tensor input, Shape outputShape) =>
-        Body.Forward(input) + (Shortcut?.Forward(input) ?? input);
+    protected override Tensor Compute(Tensor input, Shape outputShape)
+    {
+        var body = Body.Forward(input);
+        var skip = Shortcut?.Forward(input) ?? input;
+        var sum = body + skip;
+        DisposeIntermediate(Body, input, body, sum);
+        if (Shortcut is not null) DisposeIntermediate(Shortcut, input, skip, sum);
+        return sum;
+    }
 
     /// <inheritdoc/>
     public override IEnumerable<(string Name, Tensor Value)> Parameters() => Children.SelectMany(c => c.Layer.Parameters().Select(p => ($"{c.Name}.{p.Name}", p.Value)));
@@ -99,13 +106,30 @@ public sealed record Branches(BranchJoin Join, int Dim, ImmutableArray<Layer> La
     protected override Tensor Compute(Tensor input, Shape outputShape)
     {
         var outputs = Layers.Select(l => l.Forward(input)).ToList();
-        return Join switch
+        var joined = Join switch
         {
             BranchJoin.Concat => TensorOps.Concat(outputs, Dim),
-            BranchJoin.Sum => outputs.Skip(1).Aggregate(outputs[0], TensorOps.Add),
-            _ => outputs.Skip(1).Aggregate(outputs[0], TensorOps.Multiply),
+            BranchJoin.Sum => Fold(outputs, TensorOps.Add),
+            _ => Fold(outputs, TensorOps.Multiply),
         };
+        for (int i = 0; i < outputs.Count; i++) DisposeIntermediate(Layers[i], input, outputs[i], joined);
+        return joined;
     }
+
+    /// <summary>Joins left to right, disposing the partial results along the way.</summary>
+    private static Tensor Fold(List<Tensor> outputs, Func<Tensor, Tensor, Tensor> join)
+    {
+        var acc = outputs[0];
+        for (int i = 1; i < outputs.Count; i++)
+        {
+            var next = join(acc, outputs[i]);
+            if (i > 1) acc.Dispose();
+            acc = next;
+        }
+        return acc;
+    }
+
+    internal override ForwardResult Returns => Layers.Length == 1 && Join != BranchJoin.Concat ? Layers[0].Returns : ForwardResult.New;
 
     /// <inheritdoc/>
     public override IEnumerable<(string Name, Tensor Value)> Parameters() =>
@@ -135,6 +159,9 @@ public sealed record Function(string Name, Func<Tensor, Tensor> Apply, Func<Shap
 
     /// <inheritdoc/>
     public override Shape OutputShape(Shape input) => ShapeRule(input);
+
+    /// <inheritdoc/>
+    internal override ForwardResult Returns => ForwardResult.Unknown;
 
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape)
@@ -191,6 +218,8 @@ public sealed record Module : Layer
 
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape) => Body.Forward(input);
+
+    internal override ForwardResult Returns => Body.Returns;
 
     /// <inheritdoc/>
     public override IEnumerable<(string Name, Tensor Value)> Parameters() =>

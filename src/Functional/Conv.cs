@@ -163,8 +163,9 @@ public abstract record ConvNd : ConvLayer
             x = Pad.Apply(x, before, after, PaddingMode);
             padLo = new Dim3(0, 0, 0);
         }
-        var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
+        var y = TensorPool.Rent(outputShape);
         Convolution.Forward(Plan(x, outputShape, padLo), x.Span, Weight.Span, Bias is null ? [] : Bias.Span, y);
+        if (!ReferenceEquals(x, input)) x.Dispose(); // the batched view or the padded copy
         return Tensor.Own(y, outputShape);
     }
 

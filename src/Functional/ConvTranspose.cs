@@ -108,8 +108,9 @@ public abstract record ConvTransposeNd : ConvLayer, IAcceptsOutputSize
     private Tensor Run(Tensor input, Shape outputShape)
     {
         var x = input.Rank == SpatialRank + 2 ? input : input.Unsqueeze(0);
-        var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
+        var y = TensorPool.Rent(outputShape);
         Convolution.Transposed(Plan(x, outputShape, Padding.To3D(0)), x.Span, Weight.Span, Bias is null ? [] : Bias.Span, y);
+        if (!ReferenceEquals(x, input)) x.Dispose(); // the batched view
         return Tensor.Own(y, outputShape);
     }
 

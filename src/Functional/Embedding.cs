@@ -89,7 +89,7 @@ public sealed record Embedding : Layer
     protected override Tensor Compute(Tensor input, Shape outputShape)
     {
         var x = input.Span;
-        var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
+        var y = TensorPool.Rent(outputShape);
         for (int i = 0; i < x.Length; i++)
         {
             float v = x[i];
@@ -107,7 +107,7 @@ public sealed record Embedding : Layer
         ArgumentNullException.ThrowIfNull(indices);
         var outputShape = OutputShape(indices.Shape);
         var x = indices.Span;
-        var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
+        var y = TensorPool.Rent(outputShape);
         for (int i = 0; i < x.Length; i++) Copy(x[i], i, indices.Shape, y);
         return Tensor.Own(y, outputShape);
     }

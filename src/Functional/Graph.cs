@@ -59,6 +59,9 @@ public sealed record Graph : Layer
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape) => Evaluate<Tensor>(input, new TensorAlgebra(), (l, t) => l.Forward(t));
 
+    // Its nodes may return parameters or the input itself.
+    internal override ForwardResult Returns => ForwardResult.Unknown;
+
     private T Evaluate<T>(T input, IAlgebra<T> algebra, Func<Layer, T, T> call) where T : notnull
     {
         var values = new Dictionary<string, object?>();

@@ -31,6 +31,24 @@ public abstract record Layer
     /// <summary>Runs the layer on an input whose shape <see cref="OutputShape"/> has accepted.</summary>
     protected abstract Tensor Compute(Tensor input, Shape outputShape);
 
+    /// <summary>
+    /// What <see cref="Forward"/> returns, so a container knows which intermediates it may
+    /// dispose: a tensor of the layer's own making (the default), its input itself (identity,
+    /// dropout), or possibly a tensor held elsewhere (user functions).
+    /// </summary>
+    internal virtual ForwardResult Returns => ForwardResult.New;
+
+    /// <summary>
+    /// Disposes <paramref name="output"/>, which <paramref name="producer"/> returned for
+    /// <paramref name="input"/>, when nothing but the calling container can hold it: the producer
+    /// made it, and it is neither that input nor <paramref name="keep"/> (the container's result).
+    /// </summary>
+    private protected static void DisposeIntermediate(Layer producer, Tensor input, Tensor output, Tensor keep)
+    {
+        if (producer.Returns == ForwardResult.New && !ReferenceEquals(output, input) && !ReferenceEquals(output, keep))
+            output.Dispose();
+    }
+
     /// <summary>Same as <see cref="Forward"/>, so a layer reads as a function call.</summary>
     public Tensor Invoke(Tensor input) => Forward(input);
 
@@ -71,4 +89,15 @@ public abstract record Layer
 
     /// <summary>A shape error that names this layer.</summary>
     protected ShapeException Error(string message) => new($"{this}: {message}");
+}
+
+/// <summary>What a layer's <see cref="Layer.Forward"/> returns (see <see cref="Layer.Returns"/>).</summary>
+internal enum ForwardResult
+{
+    /// <summary>A tensor (or a view) the layer made for this call.</summary>
+    New,
+    /// <summary>Its input, unchanged.</summary>
+    Input,
+    /// <summary>Anything, a tensor held elsewhere included.</summary>
+    Unknown,
 }

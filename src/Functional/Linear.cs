@@ -93,7 +93,7 @@ public sealed record Linear : Layer
     protected override Tensor Compute(Tensor input, Shape outputShape)
     {
         int k = InFeatures, n = OutFeatures;
-        var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
+        var y = TensorPool.Rent(outputShape);
         int m = n == 0 ? 0 : y.Length / n;
         if (m == 0) return Tensor.Own(y, outputShape);
         var x = input.Buffer;

@@ -415,7 +415,7 @@ public sealed record PReLU : Layer
     {
         if (weight.Length == 1) return x.LeakyRelu(weight[0]);
         var s = x.Span;
-        var d = GC.AllocateUninitializedArray<float>(s.Length);
+        var d = TensorPool.Rent(s.Length);
         if (d.Length == 0) return Tensor.Own(d, x.Shape);
         int channels = x.Shape[1];
         int inner = checked((int)x.Shape.Skip(2).ElementCount);
@@ -474,7 +474,7 @@ public sealed record GLU : Layer
         int half = outputShape[axis];
         long inner = input.Shape.Skip(axis + 1).ElementCount;
         int block = checked((int)(half * inner));
-        var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
+        var y = TensorPool.Rent(outputShape);
         if (block == 0) return Tensor.Own(y, outputShape);
         var x = input.Span;
         for (int o = 0; o * block < y.Length; o++)

@@ -117,7 +117,7 @@ public abstract record NormNd : Layer
         int n = checked((int)input.Shape.Take(axis).ElementCount);
         int c = input.Shape[axis];
         int inner = checked((int)input.Shape.Skip(axis + 1).ElementCount);
-        var y = GC.AllocateUninitializedArray<float>(input.Count);
+        var y = TensorPool.Rent(input.Count);
         var x = input.Buffer;
         var w = Weight?.Buffer;
         var b = Bias?.Buffer;
@@ -470,7 +470,7 @@ public sealed record LayerNorm : Layer
         int m = checked((int)new Shape(NormalizedShape.Values).ElementCount);
         int rows = input.Count / m;
         var x = input.Buffer;
-        var y = GC.AllocateUninitializedArray<float>(input.Count);
+        var y = TensorPool.Rent(input.Count);
         float eps = (float)Eps.Value;
         var w = Weight?.Buffer;
         var b = Bias?.Buffer;
@@ -594,7 +594,7 @@ public sealed record GroupNorm : Layer
         int hw = checked((int)input.Shape.Skip(2).ElementCount);
         int groupSize = d * hw;
         var x = input.Buffer;
-        var y = GC.AllocateUninitializedArray<float>(input.Count);
+        var y = TensorPool.Rent(input.Count);
         float eps = (float)Eps.Value;
         var w = Weight?.Buffer;
         var b = Bias?.Buffer;

@@ -41,7 +41,7 @@ public static class Pad
         int ld = rank >= 3 ? before[^3] : 0, lh = rank >= 2 ? before[^2] : 0, lw = before[^1];
         long planes = x.Shape.Take(lead).ElementCount;
 
-        var result = GC.AllocateUninitializedArray<float>(checked((int)outShape.ElementCount));
+        var result = TensorPool.Rent(outShape);
         var src = x.Span;
         var wMap = Map(ow, iw, lw, mode);
         var hMap = Map(oh, ih, lh, mode);

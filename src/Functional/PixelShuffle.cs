@@ -84,7 +84,7 @@ internal static class PixelShuffling
         int c = big[-3], h = big[-2] / r, w = big[-1] / r;
         long lead = big.Take(big.Rank - 3).ElementCount;
         var src = input.Buffer;
-        var y = GC.AllocateUninitializedArray<float>(input.Count);
+        var y = TensorPool.Rent(input.Count);
         long block = (long)c * r * r * h * w;
         for (long b = 0; b < lead; b++)
         {

@@ -112,7 +112,7 @@ public abstract record MaxPoolNd : PoolNd, IReturnsIndices
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape)
     {
-        var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
+        var y = TensorPool.Rent(outputShape);
         Pooling.Max(Plan(input.Shape, outputShape), input.Span, y, []);
         return Tensor.Own(y, outputShape);
     }
@@ -121,7 +121,7 @@ public abstract record MaxPoolNd : PoolNd, IReturnsIndices
     public (Tensor Output, IndexTensor Indices) ForwardWithIndices(Tensor input)
     {
         var shape = OutputShape(input.Shape);
-        var y = GC.AllocateUninitializedArray<float>(checked((int)shape.ElementCount));
+        var y = TensorPool.Rent(shape);
         var idx = GC.AllocateUninitializedArray<long>(y.Length);
         Pooling.Max(Plan(input.Shape, shape), input.Span, y, idx);
         return (Tensor.Own(y, shape), IndexTensor.Own(idx, shape));
@@ -188,7 +188,7 @@ public abstract record AvgPoolNd : PoolNd
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape)
     {
-        var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
+        var y = TensorPool.Rent(outputShape);
         Pooling.Avg(Plan(input.Shape, outputShape), input.Span, y, CountIncludePad, DivisorOverride ?? 0);
         return Tensor.Own(y, outputShape);
     }
@@ -248,7 +248,7 @@ public abstract record LPPoolNd : PoolNd
     {
         float p = (float)NormType.Value;
         var powered = input.Map((s, d) => PoolChecks.Power(s, p, d));
-        var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
+        var y = TensorPool.Rent(outputShape);
         Pooling.Avg(Plan(input.Shape, outputShape), powered.Span, y, countIncludePad: true, divisorOverride: 0);
         TensorPrimitives.Multiply(y, (float)Window().Kernel.Values.ToArray().Aggregate(1L, (a, b) => a * b), y);
         PoolChecks.Power(y, 1f / p, y);

@@ -128,6 +128,8 @@ public sealed record Identity : Layer
 
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape) => input;
+
+    internal override ForwardResult Returns => ForwardResult.Input;
 }
 
 /// <summary>
@@ -170,6 +172,8 @@ public abstract record DropoutLayer : Layer
 
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape) => input;
+
+    internal override ForwardResult Returns => ForwardResult.Input;
 
     /// <inheritdoc/>
     protected override string ExtraRepr() => $"p={P}, inplace={PyRepr.Bool(Inplace)}";

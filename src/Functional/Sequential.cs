@@ -77,9 +77,30 @@ public sealed record Sequential : Layer, IReadOnlyList<Layer>
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape)
     {
+        // Each intermediate is disposed as soon as the next layer has consumed it, so the layer
+        // after that writes its output into the same, still cached, memory.
         var x = input;
-        foreach (var l in layers) x = l.Forward(x);
+        Layer? producer = null;
+        Tensor? producerInput = null;
+        foreach (var l in layers)
+        {
+            var y = l.Forward(x);
+            if (ReferenceEquals(y, x)) continue;
+            if (producer is not null) DisposeIntermediate(producer, producerInput!, x, y);
+            (producer, producerInput, x) = (l, x, y);
+        }
         return x;
+    }
+
+    internal override ForwardResult Returns
+    {
+        get
+        {
+            // The result is the last layer's that does not pass its input through.
+            for (int i = layers.Length - 1; i >= 0; i--)
+                if (layers[i].Returns != ForwardResult.Input) return layers[i].Returns;
+            return ForwardResult.Input;
+        }
     }
 
     /// <inheritdoc/>

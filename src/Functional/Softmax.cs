@@ -40,7 +40,7 @@ public static class SoftmaxFunctions
 
     internal static Tensor Run(Tensor x, int axis, SoftmaxKind kind)
     {
-        var y = GC.AllocateUninitializedArray<float>(x.Count);
+        var y = TensorPool.Rent(x.Count);
         if (y.Length == 0) return Tensor.Own(y, x.Shape);
         int n = x.Rank == 0 ? 1 : x.Shape[axis];
         int inner = x.Rank == 0 ? 1 : checked((int)x.Shape.Skip(axis + 1).ElementCount);

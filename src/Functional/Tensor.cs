@@ -9,24 +9,69 @@ namespace Functional;
 /// No caller can change its elements: storage is private, read through <see cref="Span"/>,
 /// and every operation returns a new tensor (reshapes share the storage, which is safe
 /// precisely because nothing writes to it).
+/// <para>
+/// Disposing is optional and only a matter of speed: <see cref="Dispose"/> hands the storage
+/// back (once no view shares it) so the next output of the same size is written into warm
+/// memory, as libtorch's allocator does. Containers such as <see cref="Sequential"/> dispose
+/// the intermediates they alone hold; a tensor never disposed is collected by the GC as usual.
+/// </para>
 /// </summary>
-public sealed class Tensor
+public sealed class Tensor : IDisposable
 {
-    private readonly float[] data;
+    /// <summary>The array and how many tensors (a tensor and its views) still use it.</summary>
+    private sealed class Storage(float[] array)
+    {
+        internal readonly float[] Array = array;
+        private int users = 1;
+
+        internal Storage Share()
+        {
+            Interlocked.Increment(ref users);
+            return this;
+        }
+
+        internal void Release()
+        {
+            if (Interlocked.Decrement(ref users) == 0) TensorPool.Return(Array);
+        }
+    }
+
+    private Storage? storage;
 
     private Tensor(float[] data, Shape shape)
     {
         if (data.LongLength != shape.ElementCount)
             throw new ShapeException($"Tensor data has {data.LongLength} elements but shape {shape} needs {shape.ElementCount}.");
-        this.data = data;
+        storage = new Storage(data);
         Shape = shape;
     }
+
+    /// <summary>A view: the same storage under another shape of the same element count.</summary>
+    private Tensor(Storage shared, Shape shape)
+    {
+        storage = shared.Share();
+        Shape = shape;
+    }
+
+    private float[] data => (storage ?? throw new ObjectDisposedException(nameof(Tensor), $"This tensor of shape {Shape} was disposed.")).Array;
+
+    private Tensor View(Shape shape) => new(storage ?? throw new ObjectDisposedException(nameof(Tensor), $"This tensor of shape {Shape} was disposed."), shape);
 
     /// <summary>Wraps a buffer the caller just filled and will never touch again (no copy).</summary>
     internal static Tensor Own(float[] data, Shape shape) => new(data, shape);
 
     /// <summary>The buffer itself, for kernels that only read it.</summary>
     internal float[] Buffer => data;
+
+    /// <summary>Whether <see cref="Dispose"/> has been called on this tensor.</summary>
+    public bool IsDisposed => storage is null;
+
+    /// <summary>
+    /// Gives the storage back for reuse by later outputs (after the last view sharing it is
+    /// disposed too). The tensor cannot be read afterwards (<see cref="ObjectDisposedException"/>),
+    /// and spans or memory taken from it earlier must not be used. Calling it twice does nothing.
+    /// </summary>
+    public void Dispose() => Interlocked.Exchange(ref storage, null)?.Release();
 
     /// <summary>The shape.</summary>
     public Shape Shape { get; }
@@ -54,7 +99,7 @@ public sealed class Tensor
     /// <summary>A tensor filled with <paramref name="value"/>.</summary>
     public static Tensor Full(Shape shape, float value)
     {
-        var d = GC.AllocateUninitializedArray<float>(checked((int)shape.ElementCount));
+        var d = TensorPool.Rent(shape);
         d.AsSpan().Fill(value);
         return new(d, shape);
     }
@@ -139,7 +184,7 @@ public sealed class Tensor
         var s = new Shape(shape);
         if (s.ElementCount != Count)
             throw new ShapeException($"shape '{s}' is invalid for input of size {Count}");
-        return new(data, s);
+        return View(s);
     }
 
     /// <summary>The same elements with another shape (a view: no copy).</summary>
@@ -151,21 +196,21 @@ public sealed class Tensor
         int axis = dim < 0 ? dim + Rank + 1 : dim;
         if (axis < 0 || axis > Rank)
             throw new ShapeException($"unsqueeze: dimension {dim} out of range for a tensor of rank {Rank}.");
-        return new(data, Shape.Insert(axis, 1));
+        return View(Shape.Insert(axis, 1));
     }
 
     /// <summary>Removes every size-1 dimension.</summary>
-    public Tensor Squeeze() => new(data, new Shape(Shape.ToArray().Where(d => d != 1).ToArray()));
+    public Tensor Squeeze() => View(new Shape(Shape.ToArray().Where(d => d != 1).ToArray()));
 
     /// <summary>Removes dimension <paramref name="dim"/> if it has size 1 (else returns this tensor, as PyTorch).</summary>
     public Tensor Squeeze(int dim)
     {
         int axis = Shape.NormalizeAxis(dim);
-        return Shape[axis] == 1 ? new(data, Shape.RemoveAt(axis)) : this;
+        return Shape[axis] == 1 ? View(Shape.RemoveAt(axis)) : this;
     }
 
     /// <summary>Merges dimensions <paramref name="startDim"/>..<paramref name="endDim"/> into one, as <c>torch.flatten</c>.</summary>
-    public Tensor Flatten(int startDim = 0, int endDim = -1) => new(data, TensorOps.FlattenShape(Shape, startDim, endDim));
+    public Tensor Flatten(int startDim = 0, int endDim = -1) => View(TensorOps.FlattenShape(Shape, startDim, endDim));
 
     // ---- element access ----
 
@@ -207,7 +252,7 @@ public sealed class Tensor
     /// </summary>
     public Tensor Map(SpanAction op)
     {
-        var d = GC.AllocateUninitializedArray<float>(Count);
+        var d = TensorPool.Rent(Count);
         var source = data;
         Blocks(d.Length, (offset, length) => op(source.AsSpan(offset, length), d.AsSpan(offset, length)));
         return new(d, Shape);
@@ -235,7 +280,7 @@ public sealed class Tensor
     {
         if (other.Shape != Shape)
             throw new ShapeException($"{name}: shapes {Shape} and {other.Shape} differ.");
-        var d = GC.AllocateUninitializedArray<float>(Count);
+        var d = TensorPool.Rent(Count);
         var (x, y) = (data, other.data);
         Blocks(d.Length, (offset, length) => op(x.AsSpan(offset, length), y.AsSpan(offset, length), d.AsSpan(offset, length)));
         return new(d, Shape);

@@ -44,7 +44,7 @@ public static class TensorOps
         int total = shape[axis];
         long outer = first.Take(axis).ElementCount;
         long inner = first.Skip(axis + 1).ElementCount;
-        var result = GC.AllocateUninitializedArray<float>(checked((int)shape.ElementCount));
+        var result = TensorPool.Rent(shape);
         int offset = 0;
         foreach (var t in tensors)
         {
@@ -89,7 +89,7 @@ public static class TensorOps
     {
         if (a.Shape == b.Shape)
         {
-            var same = GC.AllocateUninitializedArray<float>(a.Count);
+            var same = TensorPool.Rent(a.Count);
             rows(a.Span, b.Span, same);
             return Tensor.Own(same, a.Shape);
         }
@@ -98,7 +98,7 @@ public static class TensorOps
         int width = rank == 0 ? 1 : shape[rank - 1];
         var sa = Strides(a.Shape, shape);
         var sb = Strides(b.Shape, shape);
-        var result = GC.AllocateUninitializedArray<float>(checked((int)shape.ElementCount));
+        var result = TensorPool.Rent(shape);
         if (width == 0 || result.Length == 0) return Tensor.Own(result, shape);
         int rowCount = result.Length / width;
         var index = new int[Math.Max(rank - 1, 0)];

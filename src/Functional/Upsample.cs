@@ -258,7 +258,7 @@ public record Upsample : Layer
             checked((int)input.Shape.Take(2).ElementCount),
             rank >= 3 ? inner[^3] : 1, rank >= 2 ? inner[^2] : 1, inner[^1],
             rank >= 3 ? output[^3] : 1, rank >= 2 ? output[^2] : 1, output[^1]);
-        var y = GC.AllocateUninitializedArray<float>(checked((int)outputShape.ElementCount));
+        var y = TensorPool.Rent(outputShape);
         Resample.Run(dims, input.Buffer, y, tables[0], tables[1], tables[2]);
         return Tensor.Own(y, outputShape);
     }
