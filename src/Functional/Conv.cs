@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Functional.Kernels;
 
 namespace Functional;
@@ -150,6 +151,9 @@ public abstract record ConvNd : ConvLayer
         return lead.Concat(new Shape(output));
     }
 
+    /// <summary>Each weight tensor's repacked forms, kept as long as the (immutable) tensor lives.</summary>
+    private static readonly ConditionalWeakTable<Tensor, ConvWeights> Prepared = [];
+
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape)
     {
@@ -164,7 +168,10 @@ public abstract record ConvNd : ConvLayer
             padLo = new Dim3(0, 0, 0);
         }
         var y = TensorPool.Rent(outputShape);
-        Convolution.Forward(Plan(x, outputShape, padLo), x.Span, Weight.Span, Bias is null ? [] : Bias.Span, y);
+        // Weight.Span first: a disposed weight fails here instead of its cached repacking living on.
+        _ = Weight.Span;
+        var weights = Prepared.GetValue(Weight, static w => new ConvWeights(w.Buffer));
+        Convolution.Forward(Plan(x, outputShape, padLo), x.Span, weights, Bias is null ? [] : Bias.Span, y);
         if (!ReferenceEquals(x, input)) x.Dispose(); // the batched view or the padded copy
         return Tensor.Own(y, outputShape);
     }

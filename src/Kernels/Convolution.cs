@@ -40,6 +40,18 @@ public static unsafe class Convolution
         => Forward(plan, input, weight, bias, output, Gemm.FastSupported);
 
     /// <summary>
+    /// <see cref="Forward(in ConvPlan, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> with the
+    /// weight wrapped in <see cref="ConvWeights"/>, which keeps the repacked forms some paths derive from it: a layer that
+    /// runs many times passes the same instance and repacks its weight once.
+    /// </summary>
+    /// <exception cref="ArgumentException">The plan is invalid or a span is too short (or bias neither empty nor OutChannels long).</exception>
+    public static void Forward(in ConvPlan plan, ReadOnlySpan<float> input, ConvWeights weights, ReadOnlySpan<float> bias, Span<float> output)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        Forward(plan, input, weights.Weight, bias, output, Gemm.FastSupported, weights);
+    }
+
+    /// <summary>
     /// Transposed convolution (the adjoint of Forward, as PyTorch's ConvTranspose): input [Batch, InChannels, D,H,W],
     /// weight [InChannels, OutChannels/Groups, kD,kH,kW], bias [OutChannels] or empty, output [Batch, OutChannels, oD,oH,oW] with the
     /// output size given by plan.Output (the caller already applied output_padding / output_size). For every input position i
@@ -51,7 +63,8 @@ public static unsafe class Convolution
         => Transposed(plan, input, weight, bias, output, Gemm.FastSupported);
 
     /// <summary>Forward with the instruction set chosen by the caller (<paramref name="fast"/> false = portable fallback).</summary>
-    internal static void Forward(in ConvPlan plan, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output, bool fast)
+    internal static void Forward(in ConvPlan plan, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output, bool fast,
+        ConvWeights? prepared = null)
     {
         Validate(plan, input.Length, weight.Length, bias.Length, output.Length, transposed: false);
         if (plan.Batch == 0) return;
@@ -81,6 +94,12 @@ public static unsafe class Convolution
             if (Winograd.Applies(p, fast))
             {
                 Winograd.Forward(p, pin, pw, bptr, pout);
+                return;
+            }
+
+            if (FewPositions.Applies(p, geo, fast))
+            {
+                FewPositions.Forward(p, geo, pin, pw, prepared, bptr, pout);
                 return;
             }
 

@@ -1,0 +1,47 @@
+namespace Functional.Kernels;
+
+/// <summary>
+/// A convolution's weight, [OutChannels, InChannels/Groups, kD, kH, kW], together with the
+/// repacked forms kernels derive from it (output-channel panels, Winograd-transformed filters),
+/// each made on first use and kept. Repacking a ResNet layer's 9 MB of weights on every call
+/// costs as much as a third of the convolution; a layer holds one of these per weight instead.
+/// The array must never change after it is wrapped. Safe to share between threads.
+/// </summary>
+public sealed class ConvWeights
+{
+    private readonly float[] weight;
+    private Derived? panels, winograd;
+
+    /// <summary>Wraps <paramref name="weight"/> (not copied: it must never change).</summary>
+    public ConvWeights(float[] weight)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        this.weight = weight;
+    }
+
+    /// <summary>The weight as given.</summary>
+    public ReadOnlySpan<float> Weight => weight;
+
+    /// <summary>A derived array together with the layout parameters it was made for.</summary>
+    private sealed record Derived(float[] Data, long Key);
+
+    /// <summary>
+    /// The derived form for <paramref name="key"/> (the layout parameters packed into one number),
+    /// made by <paramref name="make"/> when absent or made for another key. Concurrent first
+    /// callers may both make it; either result is the same.
+    /// </summary>
+    private static float[] GetOrMake(ref Derived? slot, long key, Func<float[]> make)
+    {
+        var d = Volatile.Read(ref slot);
+        if (d is null || d.Key != key)
+        {
+            d = new Derived(make(), key);
+            Volatile.Write(ref slot, d);
+        }
+        return d.Data;
+    }
+
+    internal float[] Panels(long key, Func<float[]> make) => GetOrMake(ref panels, key, make);
+
+    internal float[] Winograd(long key, Func<float[]> make) => GetOrMake(ref winograd, key, make);
+}

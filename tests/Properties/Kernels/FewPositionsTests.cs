@@ -1,0 +1,75 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Functional.Kernels;
+
+namespace Functional.Properties.Kernels;
+
+/// <summary>
+/// The transposed-GEMM path for many channels over few positions (ResNet's last stages), and the
+/// weight repacking <see cref="ConvWeights"/> keeps between calls.
+/// </summary>
+public class FewPositionsTests
+{
+    /// <summary>1-D to 3-D, 48–80 output channels per group, ≥ 64-long reductions, at most ~200 output positions.</summary>
+    private static Gen<ConvCase> Cases =>
+        from rank in Gen.Choose(1, 3)
+        from batch in Gen.Choose(1, 2)
+        from groups in Gen.Choose(1, 2)
+        from ocg in Gen.Choose(48, 80)
+        from k in Gen.Choose(1, 3)
+        from stride in Gen.Choose(1, 2)
+        from dilation in Gen.Choose(1, 2)
+        from pad in Gen.Choose(0, k - 1)
+        from extent in Gen.Choose(rank == 1 ? 20 : rank == 2 ? 4 : 2, rank == 1 ? 150 : rank == 2 ? 14 : 5)
+        from cg in Gen.Choose(Math.Max(1, (64 + Pow(k, rank) - 1) / Pow(k, rank)), 90)
+        from bias in Gen.Elements(true, false)
+        from seed in Gen.Choose(0, int.MaxValue)
+        let span = (k - 1) * dilation + 1
+        let input = Math.Max(extent, span)
+        let output = (input + 2 * pad - span) / stride + 1
+        let inDim = rank switch { 1 => new Dim3(1, 1, input), 2 => new Dim3(1, input, input + 1), _ => new Dim3(input, input, input) }
+        let outDim = rank switch { 1 => new Dim3(1, 1, output), 2 => new Dim3(1, output, (input + 1 + 2 * pad - span) / stride + 1), _ => Dim3.All(output) }
+        let kernel = rank switch { 1 => new Dim3(1, 1, k), 2 => new Dim3(1, k, k), _ => Dim3.All(k) }
+        let lift = (Func<int, Dim3>)(v => rank switch { 1 => new Dim3(1, 1, v), 2 => new Dim3(1, v, v), _ => Dim3.All(v) })
+        select new ConvCase(new ConvPlan(batch, groups, groups * cg, groups * ocg, inDim, outDim, kernel,
+            lift(stride), lift(dilation), rank == 1 ? new Dim3(0, 0, pad) : rank == 2 ? new Dim3(0, pad, pad) : Dim3.All(pad)), bias, seed);
+
+    private static int Pow(int b, int e) => e == 0 ? 1 : b * Pow(b, e - 1);
+
+    [Property(MaxTest = 40)]
+    public Property Matches_reference() => Prop.ForAll(Cases.ToArbitrary(), c => ConvCases.CheckAgainstReference(c, false));
+
+    [Property(MaxTest = 20)]
+    public Property Prepared_weights_give_the_same_result_on_every_call() => Prop.ForAll(Cases.ToArbitrary(), c =>
+    {
+        var d = ConvCases.MakeData(c, false);
+        var plain = ConvCases.Run(c, d, false);
+        var weights = new ConvWeights(d.Weight);
+        foreach (var _ in Enumerable.Range(0, 2))
+        {
+            var output = new float[d.OutputLength];
+            Convolution.Forward(c.Plan, d.Input, weights, d.Bias ?? [], output);
+            Assert.Equal(plain, output);
+        }
+    });
+
+    [Fact]
+    public void Prepared_weights_follow_a_change_of_grouping()
+    {
+        // The same 96×64×3×3 array read as 1 group of 64 input channels, then as 2 groups of 32
+        // (192 input channels): the cached panels must not be reused across the two layouts.
+        var one = new ConvCase(new ConvPlan(1, 1, 64, 96, new Dim3(1, 7, 7), new Dim3(1, 7, 7), new Dim3(1, 3, 3), Dim3.All(1), Dim3.All(1), new Dim3(0, 1, 1)), false, 1);
+        var d = ConvCases.MakeData(one, false);
+        var weights = new ConvWeights(d.Weight);
+        var y = new float[d.OutputLength];
+        Convolution.Forward(one.Plan, d.Input, weights, [], y);
+        Assert.Equal(ConvCases.Run(one, d, false), y);
+
+        var two = new ConvCase(one.Plan with { Groups = 2, InChannels = 128 }, false, 2);
+        var d2 = ConvCases.MakeData(two, false) with { Weight = d.Weight };
+        var y2 = new float[d2.OutputLength];
+        Convolution.Forward(two.Plan, d2.Input, weights, [], y2);
+        Assert.Equal(ConvCases.Run(two, d2, false), y2);
+    }
+}
