@@ -93,7 +93,7 @@ public static unsafe class Convolution
 
             if (Winograd.Applies(p, fast))
             {
-                Winograd.Forward(p, pin, pw, bptr, pout);
+                Winograd.Forward(p, pin, pw, prepared, bptr, pout);
                 return;
             }
 

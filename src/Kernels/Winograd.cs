@@ -39,20 +39,41 @@ internal static unsafe class Winograd
         return tiles >= 16;
     }
 
-    internal static void Forward(in ConvPlan p, float* input, float* weight, float* bias, float* output)
+    /// <summary>The convolution; <paramref name="prepared"/> (may be null) keeps the transformed filters between calls.</summary>
+    internal static void Forward(in ConvPlan p, float* input, float* weight, ConvWeights? prepared, float* bias, float* output)
     {
         int cg = p.InChannels / p.Groups, ocg = p.OutChannels / p.Groups;
-        float* u = Scratch.GetShared(16L * p.OutChannels * cg);
         int oc = p.OutChannels;
-        Parallelism.For(oc, (long)cg * 40, (s, e) => TransformFilters(weight, u, oc, cg, s, e));
-
-        var job = new Job
+        long size = 16L * oc * cg;
+        nint w = (nint)weight;
+        float[]? kept = prepared?.Winograd(((long)p.Groups << 32) | (uint)ocg, () =>
         {
-            U = u, Input = input, Bias = bias, Output = output,
-            Batch = p.Batch, Groups = p.Groups, Cg = cg, OCg = ocg, OutChannels = p.OutChannels, InChannels = p.InChannels,
-            H = p.Input.H, W = p.Input.W, OH = p.Output.H, OW = p.Output.W, PH = p.PadLo.H, PW = p.PadLo.W,
-        };
-        job.Run();
+            var u = GC.AllocateUninitializedArray<float>(checked((int)size));
+            fixed (float* pu = u) TransformAll((float*)w, pu, oc, cg);
+            return u;
+        });
+        fixed (float* pk = kept)
+        {
+            float* u = pk;
+            if (u == null)
+            {
+                u = Scratch.GetShared(size);
+                TransformAll(weight, u, oc, cg);
+            }
+            var job = new Job
+            {
+                U = u, Input = input, Bias = bias, Output = output,
+                Batch = p.Batch, Groups = p.Groups, Cg = cg, OCg = ocg, OutChannels = p.OutChannels, InChannels = p.InChannels,
+                H = p.Input.H, W = p.Input.W, OH = p.Output.H, OW = p.Output.W, PH = p.PadLo.H, PW = p.PadLo.W,
+            };
+            job.Run();
+        }
+    }
+
+    private static void TransformAll(float* weight, float* u, int oc, int cg)
+    {
+        nint w = (nint)weight, pu = (nint)u;
+        Parallelism.For(oc, (long)cg * 40, (s, e) => TransformFilters((float*)w, (float*)pu, oc, cg, s, e));
     }
 
     /// <summary>U[ξ][oc][c] = (G w Gᵀ)[ξ] for output channels [s, e), G = [[1,0,0],[½,½,½],[½,-½,½],[0,0,1]].</summary>

@@ -7,7 +7,7 @@ namespace Functional.Properties.Kernels;
 
 /// <summary>
 /// The transposed-GEMM path for many channels over few positions (ResNet's last stages), and the
-/// weight repacking <see cref="ConvWeights"/> keeps between calls.
+/// weight repacking <see cref="ConvWeights"/> keeps between calls (its panels, Winograd's filters).
 /// </summary>
 public class FewPositionsTests
 {
@@ -41,7 +41,14 @@ public class FewPositionsTests
     public Property Matches_reference() => Prop.ForAll(Cases.ToArbitrary(), c => ConvCases.CheckAgainstReference(c, false));
 
     [Property(MaxTest = 20)]
-    public Property Prepared_weights_give_the_same_result_on_every_call() => Prop.ForAll(Cases.ToArbitrary(), c =>
+    public Property Prepared_weights_give_the_same_result_on_every_call() =>
+        Prop.ForAll(Cases.ToArbitrary(), FastPathCases.Winograd.ToArbitrary(), (few, winograd) =>
+        {
+            SameWithPreparedWeights(few);
+            SameWithPreparedWeights(winograd);
+        });
+
+    private static void SameWithPreparedWeights(ConvCase c)
     {
         var d = ConvCases.MakeData(c, false);
         var plain = ConvCases.Run(c, d, false);
@@ -52,7 +59,7 @@ public class FewPositionsTests
             Convolution.Forward(c.Plan, d.Input, weights, d.Bias ?? [], output);
             Assert.Equal(plain, output);
         }
-    });
+    }
 
     [Fact]
     public void Prepared_weights_follow_a_change_of_grouping()
