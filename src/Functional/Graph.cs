@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Text.Json;
 
 namespace Functional;
 
@@ -120,7 +119,16 @@ public sealed record Graph : Layer
     {
         public static readonly NodeComparer Instance = new();
         public bool Equals(GraphNode? a, GraphNode? b) => a is not null && b is not null && a.Op == b.Op && a.Name == b.Name && a.Target == b.Target
-            && JsonSerializer.Serialize(a.Args) == JsonSerializer.Serialize(b.Args) && JsonSerializer.Serialize(a.Kwargs) == JsonSerializer.Serialize(b.Kwargs);
+            && SameArgument(a.Args, b.Args) && SameArgument(a.Kwargs, b.Kwargs);
+
+        /// <summary>Arguments compared by value: lists and keyword maps element by element, the rest (numbers, strings, node references) by Equals.</summary>
+        private static bool SameArgument(object? a, object? b) => (a, b) switch
+        {
+            (ImmutableArray<object?> x, ImmutableArray<object?> y) => x.Length == y.Length && x.Zip(y).All(p => SameArgument(p.First, p.Second)),
+            (ImmutableDictionary<string, object?> x, ImmutableDictionary<string, object?> y) =>
+                x.Count == y.Count && x.All(kv => y.TryGetValue(kv.Key, out var v) && SameArgument(kv.Value, v)),
+            _ => Equals(a, b),
+        };
         public int GetHashCode(GraphNode n) => HashCode.Combine(n.Op, n.Name, n.Target);
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using FsCheck;
 using FsCheck.Fluent;
@@ -164,5 +165,23 @@ public class ModuleDescriptionTests
         var built = Build("{\"type\": \"Sequential\", \"layers\": [{\"type\": \"LeakyReLU\", \"negative_slope\": 0.3}, {\"type\": \"GELU\", \"approximate\": \"tanh\"}]}");
         var code = new LeakyReLU(0.3) >> new GELU(GeluApproximation.Tanh);
         Assert.Equal(code.Forward(x).ToArray(), built.Forward(x).ToArray());
+    }
+    [Fact]
+    public void Graphs_are_equal_by_structure_with_arguments_compared_by_value()
+    {
+        static Graph Make(long dim, string target = "torch.cat") => new(
+        [
+            new GraphNode("placeholder", "x", "x", [], ImmutableDictionary<string, object?>.Empty),
+            new GraphNode("call_module", "a", "relu", [new NodeRef("x")], ImmutableDictionary<string, object?>.Empty),
+            new GraphNode("call_function", "c", target, [ImmutableArray.Create<object?>(new NodeRef("x"), new NodeRef("a"))],
+                ImmutableDictionary<string, object?>.Empty.Add("dim", dim)),
+            new GraphNode("output", "output", "output", [new NodeRef("c")], ImmutableDictionary<string, object?>.Empty),
+        ], new Dictionary<string, Layer> { ["relu"] = new ReLU() });
+
+        Assert.Equal(Make(1), Make(1));
+        Assert.NotEqual(Make(1), Make(0));
+        Assert.NotEqual(Make(1), Make(1, "operator.add"));
+        var x = Tensor.RandomNormal([1, 2, 3], 1);
+        Assert.Equal([1, 4, 3], Make(1).Forward(x).Shape.ToArray());
     }
 }
