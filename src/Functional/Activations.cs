@@ -57,18 +57,15 @@ public static class Activations
     /// <summary><c>x</c> where <c>x &gt; 0</c>, else <c>alpha·(exp(x) − 1)</c> (computed with an accurate expm1).</summary>
     public static Tensor Elu(this Tensor x, float alpha = 1f) => x.Map((s, d) => Exponential.Elu(s, d, 1f, alpha, 1f));
 
-    // Sigmoid and SiLU stay on TensorPrimitives: on AVX-512 hardware its Vector512 Sigmoid is ~15% faster
-    // than the fused AVX2 Exponential.Sigmoid/Silu kernels (which are more accurate near underflow).
+    // Sigmoid and SiLU: the fused one-pass Exponential kernels (Vector512 where accelerated). Medians on
+    // 802,816 floats, AVX-512 Zen 4: SiLU kernel alone at 1 thread ~190 µs against ~650 µs for
+    // TensorPrimitives.Sigmoid + Multiply; SiLU().Forward at 2 threads (output pooled) ~95 µs against ~260 µs.
 
     /// <summary><c>1 / (1 + exp(−x))</c>.</summary>
-    public static Tensor Sigmoid(this Tensor x) => x.Map((s, d) => TensorPrimitives.Sigmoid(s, d));
+    public static Tensor Sigmoid(this Tensor x) => x.Map((s, d) => Exponential.Sigmoid(s, d));
 
     /// <summary><c>x · sigmoid(x)</c>.</summary>
-    public static Tensor Silu(this Tensor x) => x.Map((s, d) =>
-    {
-        TensorPrimitives.Sigmoid(s, d);
-        TensorPrimitives.Multiply(s, d, d);
-    });
+    public static Tensor Silu(this Tensor x) => x.Map((s, d) => Exponential.Silu(s, d));
 
     /// <summary>Hyperbolic tangent (within ~2 ulp, accurate near 0).</summary>
     public static Tensor Tanh(this Tensor x) => x.Map((s, d) => Exponential.Tanh(s, d));

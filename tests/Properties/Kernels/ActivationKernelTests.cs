@@ -231,12 +231,140 @@ public class ActivationKernelTests
         }
     }
 
+    // ---- sigmoid and SiLU: every vector path (Vector512, Vector256, scalar) on this machine ----
+
+    /// <summary>The widths the sigmoid kernel can be limited to here (0: the scalar loop), widest first.</summary>
+    public static TheoryData<int> SigmoidPaths()
+    {
+        var paths = new TheoryData<int>();
+        foreach (int bits in new[] { 512, 256, 0 })
+            if (bits <= Exponential.MaxVectorBits) paths.Add(bits);
+        return paths;
+    }
+
+    private static float[] SigmoidPath(float[] x, bool silu, int bits)
+    {
+        var y = new float[x.Length];
+        Exponential.Sigmoid(x, y, silu, bits);
+        return y;
+    }
+
+    private static bool SameBits(float a, float b) =>
+        BitConverter.SingleToInt32Bits(a) == BitConverter.SingleToInt32Bits(b) || (float.IsNaN(a) && float.IsNaN(b));
+
+    [Theory]
+    [MemberData(nameof(SigmoidPaths))]
+    public void Sigmoid_paths_give_the_scalar_bits_within_the_ulp_bound(int bits)
+    {
+        // The dense sweep (whose length is no multiple of 64, so every loop of the path runs) against
+        // the scalar form bit for bit, and against the double reference under the same rules as above.
+        var x = Sweep.Value;
+        foreach (var name in new[] { "sigmoid", "silu" })
+        {
+            var k = Find(name);
+            var y = SigmoidPath(x, name == "silu", bits);
+            double worst = 0;
+            float worstAt = 0;
+            for (int i = 0; i < x.Length; i++)
+            {
+                Assert.True(SameBits(k.Scalar(x[i]), y[i]), $"{name}[{bits}]({x[i]:R}) = {y[i]:R}, scalar {k.Scalar(x[i]):R}");
+                double expected = k.Reference(x[i]);
+                if (Math.Abs(expected) < 1.1754943508222875e-38 || (Math.Abs(x[i]) > 85 && Math.Abs(expected) < 1e-20))
+                {
+                    Assert.True(Math.Abs(y[i] - expected) < 1e-40, $"{name}[{bits}]({x[i]:R}) = {y[i]:R}, expected {expected:R}");
+                    continue;
+                }
+                double u = ReferenceErf.Ulps(y[i], expected);
+                if (u > worst) { worst = u; worstAt = x[i]; }
+            }
+            Assert.True(worst <= k.MaxUlps, $"{name}[{bits}]: worst error {worst:F3} ulp at x = {worstAt:R}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(SigmoidPaths))]
+    public void Sigmoid_paths_handle_special_values(int bits)
+    {
+        float inf = float.PositiveInfinity, eps = float.Epsilon;
+        // (x, sigmoid, silu): limits, signed zeros, the clamp bounds, subnormal results rounded once.
+        float[][] table =
+        [
+            [inf, 1f, inf],
+            [-inf, 0f, float.NaN], // −∞·0, as PyTorch's x/(1 + exp(−x)) = −∞/∞
+            [float.NaN, float.NaN, float.NaN],
+            [0f, 0.5f, 0f],
+            [-0f, 0.5f, -0f],
+            [eps, 0.5f, 0f], // ε/2 rounds to even
+            [1e-30f, 0.5f, 5e-31f],
+            [float.MaxValue, 1f, float.MaxValue],
+            [-float.MaxValue, 0f, -0f],
+            [17.5f, 1f, 17.5f],
+            [20f, 1f, 20f],
+            [25f, 1f, 25f],
+            [-100f, 3.8e-44f, -3.784e-42f],
+            [-103.5f, eps, -103.5f * eps], // e^−103.5 ≈ 0.8ε
+            [-104f, 0f, -0f],
+            [-130f, 0f, -0f],
+            [-1e30f, 0f, -0f],
+        ];
+        // Length 93 = 64 + 16 + 8 + 5: the table cycles through every loop of the path (4-wide, single
+        // vector, narrower vector, scalar tail).
+        var x = new float[93];
+        for (int i = 0; i < x.Length; i++) x[i] = table[i % table.Length][0];
+        var sigmoid = SigmoidPath(x, false, bits);
+        var silu = SigmoidPath(x, true, bits);
+        for (int i = 0; i < x.Length; i++)
+        {
+            var row = table[i % table.Length];
+            Assert.True(SameBits(row[1], sigmoid[i]), $"sigmoid[{bits}]({x[i]:R}) at {i} = {sigmoid[i]:R}, expected {row[1]:R}");
+            Assert.True(SameBits(row[2], silu[i]), $"silu[{bits}]({x[i]:R}) at {i} = {silu[i]:R}, expected {row[2]:R}");
+        }
+    }
+
+    [Property(MaxTest = 200)]
+    public Property Sigmoid_paths_agree_for_any_length_offset_and_values() =>
+        Prop.ForAll(Gen.Choose(0, 300).ToArbitrary(), Gen.Choose(0, 15).ToArbitrary(), Gen.Choose(0, int.MaxValue).ToArbitrary(), (n, offset, seed) =>
+        {
+            // Spans at an arbitrary element offset (unaligned), of lengths around every loop boundary.
+            var rng = new Random(seed);
+            var buffer = new float[offset + n];
+            for (int i = 0; i < buffer.Length; i++)
+                buffer[i] = rng.Next(5) switch
+                {
+                    0 => BitConverter.Int32BitsToSingle(rng.Next() ^ (rng.Next(2) << 31)), // any float, NaN and ∞ included
+                    1 => (float)(rng.NextDouble() * 260 - 140), // past both clamp bounds
+                    _ => (float)(rng.NextDouble() * 24 - 12),
+                };
+            var x = buffer.AsSpan(offset, n);
+            foreach (bool silu in new[] { false, true })
+                foreach (int bits in new[] { 512, 256, 0 })
+                {
+                    if (bits > Exponential.MaxVectorBits) continue;
+                    var y = new float[offset + n];
+                    Exponential.Sigmoid(x, y.AsSpan(offset, n), silu, bits);
+                    var inPlace = (float[])buffer.Clone();
+                    Exponential.Sigmoid(inPlace.AsSpan(offset, n), inPlace.AsSpan(offset, n), silu, bits);
+                    for (int i = 0; i < n; i++)
+                    {
+                        float v = x[i];
+                        float s = silu ? Exponential.Silu(v) : Exponential.Sigmoid(v);
+                        Assert.True(SameBits(s, y[offset + i]), $"{(silu ? "silu" : "sigmoid")}[{bits}]({v:R}) = {y[offset + i]:R}, scalar {s:R}");
+                        Assert.True(SameBits(s, inPlace[offset + i]), $"in place {(silu ? "silu" : "sigmoid")}[{bits}]({v:R}) = {inPlace[offset + i]:R}");
+                    }
+                    for (int i = 0; i < offset; i++) Assert.Equal(0f, y[i]);
+                }
+        });
+
     [Fact]
     public void Tensor_activations_use_the_kernels()
     {
         var t = Tensor.RandomNormal([3, 20001], seed: 5, std: 4f); // several Map blocks and a ragged tail
         var x = t.ToArray();
         var expected = new float[x.Length];
+        Exponential.Sigmoid(x, expected);
+        Assert.Equal(expected, t.Sigmoid().ToArray());
+        Exponential.Silu(x, expected);
+        Assert.Equal(expected, t.Silu().ToArray());
         Exponential.Mish(x, expected);
         Assert.Equal(expected, t.Mish().ToArray());
         Exponential.Tanh(x, expected);
