@@ -19,11 +19,13 @@ namespace Functional.Kernels;
 /// Dispatch (one place, <see cref="Forward(in ConvPlan, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>):
 /// depthwise (one input channel per group) runs a direct vector loop (2-D 3×3 stride 1: whole padded
 /// planes, <see cref="Depthwise.Planes3x3"/>); 2-D 3×3 stride-1 convolutions with ≥ 16 channels per group
-/// on each side (and ≤ 128×128) run Winograd F(2×2, 3×3) (<see cref="Winograd"/>); a 1×1, stride-1, unpadded
-/// kernel multiplies the input as it lies (no im2col); everything else, few-channel images included,
-/// packs im2col blocks. Work is split over batch × group × column blocks (× row chunks of the
-/// output channels when that is too few items); no K reduction is ever split, so results are
-/// bit-identical whatever <see cref="Parallelism.Threads"/> is.
+/// on each side (and ≤ 256×256 with <see cref="ConvWeights"/>, else ≤ 128×128) run Winograd F(2×2, 3×3) (<see cref="Winograd"/>); 2-4 input channels per
+/// group (image stems; rows ≥ 16 wide, kernels of ≥ 2 taps, <see cref="DirectConv.Applies"/>) run a direct
+/// kernel vectorised along output rows (<see cref="DirectConv"/>); many channels over at most 256 output positions
+/// (ResNet's last stages) run transposed, positions as GEMM rows (<see cref="FewPositions"/>); a 1×1, stride-1, unpadded kernel multiplies
+/// the input as it lies (no im2col); everything else packs im2col blocks. Work is split over batch × group ×
+/// column blocks (× row chunks of the output channels when that is too few items); no K reduction is ever
+/// split, so results are bit-identical whatever <see cref="Parallelism.Threads"/> is.
 /// </summary>
 public static unsafe class Convolution
 {
@@ -91,7 +93,7 @@ public static unsafe class Convolution
                 return;
             }
 
-            if (Winograd.Applies(p, fast))
+            if (Winograd.Applies(p, fast, prepared is not null))
             {
                 Winograd.Forward(p, pin, pw, prepared, bptr, pout);
                 return;
@@ -100,6 +102,12 @@ public static unsafe class Convolution
             if (FewPositions.Applies(p, geo, fast))
             {
                 FewPositions.Forward(p, geo, pin, pw, prepared, bptr, pout);
+                return;
+            }
+
+            if (DirectConv.Applies(p, geo, fast))
+            {
+                DirectConv.Forward(p, geo, pin, pw, bptr, pout);
                 return;
             }
 

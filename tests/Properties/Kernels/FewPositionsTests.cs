@@ -62,6 +62,19 @@ public class FewPositionsTests
     }
 
     [Fact]
+    public void Winograd_with_kept_filters_covers_wider_layers_within_tolerance()
+    {
+        // 160 channels each side: above the per-call Winograd limit, within the kept-filters one.
+        var c = new ConvCase(ConvKernelTests.Conv2d(1, 1, 160, 160, 10, 9, 3, 1, 1), true, 7);
+        var d = ConvCases.MakeData(c, false);
+        var y = new float[d.OutputLength];
+        Convolution.Forward(c.Plan, d.Input, new ConvWeights(d.Weight), d.Bias!, y);
+        var (expected, magnitude) = ReferenceConv.Forward(c.Plan, d.Input, d.Weight, d.Bias);
+        for (int i = 0; i < y.Length; i++)
+            Assert.True(Math.Abs(y[i] - expected[i]) <= 1e-6 + 1e-5 * magnitude[i], $"element {i}: {y[i]} vs {expected[i]}");
+    }
+
+    [Fact]
     public void Prepared_weights_follow_a_change_of_grouping()
     {
         // The same 96×64×3×3 array read as 1 group of 64 input channels, then as 2 groups of 32
