@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Functional.Kernels;
 
 /// <summary>
@@ -7,26 +9,37 @@ namespace Functional.Kernels;
 ///   Yᵀ[P × OCg] = colᵀ[P × K] · Wᵀ[K × OCg]     K = Cin/G · taps, P = output positions
 /// </code>
 /// Positions are the GEMM's rows (4 per micro-tile) and output channels its 24-wide columns, so a
-/// 49-position map fills 94 % of its tiles instead of 68 % (49 of 72 columns); the weight
-/// streams from output-channel panels packed once per weight (<see cref="ConvWeights"/>); the
-/// column matrix, small here, is built once per call and shared by the threads, which split the
-/// output channels (the usual split by positions would leave one block to share, and every thread
-/// would rebuild it). Each output element is one micro-kernel accumulation over K in a fixed
-/// order, so results do not depend on the thread count.
+/// 49-position map fills 94 % of its tiles instead of 68 % (49 of 72 columns). colᵀ is never
+/// built: the input is copied once into a zero-padded image, and the micro-kernel reads row p of
+/// colᵀ at that position's window origin plus a per-k offset (<see cref="Gemm.KernelFmaGathered"/>).
+/// The weight streams from output-channel panels packed once per weight (<see cref="ConvWeights"/>),
+/// and the threads split the output channels (a split by positions would leave one block to
+/// share). Each output element is one accumulation over K in a fixed order, the same as the
+/// im2col GEMM's, so results do not depend on the path or the thread count.
 /// </summary>
 internal static unsafe class FewPositions
 {
-    private const int NR = Gemm.NR;
+    private const int NR = Gemm.NR, MR = Gemm.MR;
 
     /// <summary>Largest map handled: beyond it the ordinary split over position blocks feeds every thread.</summary>
     internal const int MaxPositions = 256;
-    public static bool Enabled = true; // TEMP A/B
 
     /// <summary>True for the AVX2 path with few positions, enough output channels to fill panels, and a real reduction.</summary>
     internal static bool Applies(in ConvPlan p, in ConvGeometry geo, bool fast)
     {
         int cg = p.InChannels / p.Groups, ocg = p.OutChannels / p.Groups;
-        return Enabled && fast && geo.ColVolume <= MaxPositions && ocg >= 2 * NR && (long)cg * geo.Taps >= 64;
+        return fast && geo.ColVolume <= MaxPositions && ocg >= 2 * NR && (long)cg * geo.Taps >= 64
+            && cg * PaddedVolume(geo) < int.MaxValue / 2;
+    }
+
+    /// <summary>The padded image's extents: exactly what the windows reach.</summary>
+    private static (int D, int H, int W) Padded(in ConvGeometry g) =>
+        ((g.ColD - 1) * g.SD + (g.KD - 1) * g.DD + 1, (g.ColH - 1) * g.SH + (g.KH - 1) * g.DH + 1, (g.ColW - 1) * g.SW + (g.KW - 1) * g.DW + 1);
+
+    private static long PaddedVolume(in ConvGeometry g)
+    {
+        var (d, h, w) = Padded(g);
+        return (long)d * h * w;
     }
 
     /// <summary>The forward convolution; <paramref name="prepared"/> (may be null) caches the weight panels.</summary>
@@ -40,43 +53,62 @@ internal static unsafe class FewPositions
         float[] make() => PackPanels((float*)w, groups, ocg, k, panelsPerGroup);
         float[] panels = prepared is null ? make() : prepared.Panels(((long)groups << 32) | (uint)ocg, make);
 
-        int kb = Gemm.KBlock(k), nk = (k + kb - 1) / kb;
-        long blockSize = Gemm.PackedBSize(kb, positions);
-        long colSize = nk * blockSize;
-        float* col = Scratch.GetShared(colSize + (long)positions * ocg);
-        float* transposed = col + colSize;
         var g0 = geo;
+        var (pd, ph, pw) = Padded(geo);
+        int plane = pd * ph * pw;
+        int rowSlots = Gemm.RoundUp(positions, MR);
+        // Shared by the workers: the padded image, each k's offset in it, each position's window
+        // origin (the last tile's spare rows repeat the last position), and Yᵀ.
+        float* image = Scratch.GetShared((long)cg * plane + k + rowSlots + (long)positions * ocg);
+        int* offsets = (int*)(image + (long)cg * plane);
+        int* origins = offsets + k;
+        float* transposed = (float*)(origins + rowSlots);
+        for (int kk = 0; kk < k; kk++)
+        {
+            int c = kk / geo.Taps;
+            geo.Tap(kk - c * geo.Taps, out int kd, out int kh, out int kw);
+            offsets[kk] = c * plane + (kd * geo.DD * ph + kh * geo.DH) * pw + kw * geo.DW;
+        }
+        for (int q = 0; q < rowSlots; q++)
+        {
+            int pos = Math.Min(q, positions - 1);
+            int od = pos / (geo.ColH * geo.ColW), rem = pos - od * geo.ColH * geo.ColW, oh = rem / geo.ColW, ow = rem - oh * geo.ColW;
+            origins[q] = (od * geo.SD * ph + oh * geo.SH) * pw + ow * geo.SW;
+        }
+
+        int kb = Gemm.KBlock(k), nk = (k + kb - 1) / kb;
         fixed (float* pp = panels)
         {
             float* allPanels = pp;
             for (int n = 0; n < p.Batch; n++)
                 for (int g = 0; g < groups; g++)
                 {
-                    float* image = input + ((long)n * p.InChannels + (long)g * cg) * geo.ImgVolume;
+                    float* source = input + ((long)n * p.InChannels + (long)g * cg) * geo.ImgVolume;
                     float* wg = allPanels + g * groupPanels;
                     float* yg = output + ((long)n * p.OutChannels + (long)g * ocg) * positions;
                     float* bg = bias == null ? null : bias + (long)g * ocg;
 
-                    Parallelism.For(nk, (long)kb * positions, (s, e) =>
+                    Parallelism.For(cg, plane, (s, e) =>
                     {
-                        for (int b = s; b < e; b++)
-                        {
-                            int k0 = b * kb;
-                            Im2Col.Pack(g0, image, k0, Math.Min(kb, k - k0), 0, positions, col + b * blockSize);
-                        }
+                        for (int c = s; c < e; c++)
+                            PadPlane(g0, source + (long)c * g0.ImgVolume, image + (long)c * plane, pd, ph, pw);
                     });
 
                     Parallelism.For(panelsPerGroup, (long)k * positions * NR, (s, e) =>
                     {
                         int oc0 = s * NR, ocn = Math.Min(e * NR, ocg) - oc0;
+                        float* tile = stackalloc float[MR * NR];
                         for (int b = 0; b < nk; b++)
                         {
                             int k0 = b * kb, kc = Math.Min(kb, k - k0);
-                            float* colBlock = col + b * blockSize;
-                            for (int p0 = 0; p0 < positions; p0 += NR)
-                                Gemm.Block(Math.Min(NR, positions - p0), kc, colBlock + (long)p0 * kc, 1, NR,
-                                    wg + (long)s * k * NR + (long)k0 * NR, (nint)k * NR, NR, ocn,
-                                    transposed + (long)p0 * ocg + oc0, ocg, null, b > 0, true);
+                            for (int j = 0; j < ocn; j += NR)
+                            {
+                                int nr = Math.Min(NR, ocn - j);
+                                float* panel = wg + (long)(s + j / NR) * k * NR + (long)k0 * NR;
+                                for (int q0 = 0; q0 < positions; q0 += MR)
+                                    Tile(kc, image, origins + q0, offsets + k0, panel, transposed + (long)q0 * ocg + oc0 + j, ocg,
+                                        Math.Min(MR, positions - q0), nr, b > 0, tile);
+                            }
                         }
                         // This worker's channels, back to [OC × P], plus bias.
                         for (int oc = oc0; oc < oc0 + ocn; oc++)
@@ -88,6 +120,44 @@ internal static unsafe class FewPositions
                     });
                 }
         }
+    }
+
+    /// <summary>One 4×24 tile of Yᵀ; an edge tile runs the same kernel on a private tile, so every element sees the same operations.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile(int kc, float* image, int* origins, int* offsets, float* panel, float* c, int ldc, int mr, int nr, bool accumulate, float* tile)
+    {
+        float* a0 = image + origins[0], a1 = image + origins[1], a2 = image + origins[2], a3 = image + origins[3];
+        if (mr == MR && nr == NR)
+        {
+            Gemm.KernelFmaGathered(kc, a0, a1, a2, a3, offsets, panel, NR, c, ldc, accumulate);
+            return;
+        }
+        if (accumulate)
+            for (int i = 0; i < mr; i++)
+                for (int j = 0; j < nr; j++) tile[i * NR + j] = c[i * ldc + j];
+        Gemm.KernelFmaGathered(kc, a0, a1, a2, a3, offsets, panel, NR, tile, NR, accumulate);
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < nr; j++) c[i * ldc + j] = tile[i * NR + j];
+    }
+
+    /// <summary>One input channel into its zero-padded copy [pd × ph × pw] (padded index = input index + padLo).</summary>
+    private static void PadPlane(in ConvGeometry g, float* source, float* padded, int pd, int ph, int pw)
+    {
+        int lo = Math.Clamp(g.PW, 0, pw), hi = Math.Clamp(g.PW + g.ImgW, lo, pw);
+        for (int d = 0; d < pd; d++)
+            for (int h = 0; h < ph; h++)
+            {
+                float* row = padded + ((long)d * ph + h) * pw;
+                int id = d - g.PD, ih = h - g.PH;
+                if ((uint)id >= (uint)g.ImgD || (uint)ih >= (uint)g.ImgH)
+                {
+                    new Span<float>(row, pw).Clear();
+                    continue;
+                }
+                new Span<float>(row, lo).Clear();
+                new ReadOnlySpan<float>(source + ((long)id * g.ImgH + ih) * g.ImgW + (lo - g.PW), hi - lo).CopyTo(new Span<float>(row + lo, hi - lo));
+                new Span<float>(row + hi, pw - hi).Clear();
+            }
     }
 
     /// <summary>

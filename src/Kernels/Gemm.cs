@@ -196,6 +196,57 @@ internal static unsafe class Gemm
     }
 
     /// <summary>
+    /// <see cref="KernelFma"/> with A gathered rather than strided: at step k the four rows read
+    /// a0..a3 + <paramref name="offsets"/>[k], so A can be an (implicit) im2col of a padded image read
+    /// in place. The same FMA sequence per element as <see cref="KernelFma"/>; no bias (C starts at
+    /// zero or, when <paramref name="accumulate"/>, at its current value).
+    /// </summary>
+    internal static void KernelFmaGathered(int kc, float* a0, float* a1, float* a2, float* a3, int* offsets, float* b, nint bs,
+        float* c, nint ldc, bool accumulate)
+    {
+        Vector256<float> c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
+        if (accumulate)
+        {
+            c00 = Avx.LoadVector256(c); c01 = Avx.LoadVector256(c + 8); c02 = Avx.LoadVector256(c + 16);
+            float* r = c + ldc;
+            c10 = Avx.LoadVector256(r); c11 = Avx.LoadVector256(r + 8); c12 = Avx.LoadVector256(r + 16);
+            r += ldc;
+            c20 = Avx.LoadVector256(r); c21 = Avx.LoadVector256(r + 8); c22 = Avx.LoadVector256(r + 16);
+            r += ldc;
+            c30 = Avx.LoadVector256(r); c31 = Avx.LoadVector256(r + 8); c32 = Avx.LoadVector256(r + 16);
+        }
+        else
+        {
+            c00 = c01 = c02 = c10 = c11 = c12 = c20 = c21 = c22 = c30 = c31 = c32 = Vector256<float>.Zero;
+        }
+
+        for (int k = 0; k < kc; k++)
+        {
+            nint off = offsets[k];
+            var b0 = Avx.LoadVector256(b);
+            var b1 = Avx.LoadVector256(b + 8);
+            var b2 = Avx.LoadVector256(b + 16);
+            var av = Avx.BroadcastScalarToVector256(a0 + off);
+            c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01); c02 = Fma.MultiplyAdd(av, b2, c02);
+            av = Avx.BroadcastScalarToVector256(a1 + off);
+            c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11); c12 = Fma.MultiplyAdd(av, b2, c12);
+            av = Avx.BroadcastScalarToVector256(a2 + off);
+            c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21); c22 = Fma.MultiplyAdd(av, b2, c22);
+            av = Avx.BroadcastScalarToVector256(a3 + off);
+            c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31); c32 = Fma.MultiplyAdd(av, b2, c32);
+            b += bs;
+        }
+
+        Avx.Store(c, c00); Avx.Store(c + 8, c01); Avx.Store(c + 16, c02);
+        c += ldc;
+        Avx.Store(c, c10); Avx.Store(c + 8, c11); Avx.Store(c + 16, c12);
+        c += ldc;
+        Avx.Store(c, c20); Avx.Store(c + 8, c21); Avx.Store(c + 16, c22);
+        c += ldc;
+        Avx.Store(c, c30); Avx.Store(c + 8, c31); Avx.Store(c + 16, c32);
+    }
+
+    /// <summary>
     /// Portable micro-kernel for machines without AVX2/FMA: same tile, same k order, separate
     /// multiply and add (so it agrees with <see cref="KernelFma"/> to rounding, not bit for bit).
     /// </summary>

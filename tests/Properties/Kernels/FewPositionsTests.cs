@@ -20,7 +20,7 @@ public class FewPositionsTests
         from k in Gen.Choose(1, 3)
         from stride in Gen.Choose(1, 2)
         from dilation in Gen.Choose(1, 2)
-        from pad in Gen.Choose(0, k - 1)
+        from pad in Gen.Choose(0, k + 1)
         from extent in Gen.Choose(rank == 1 ? 20 : rank == 2 ? 4 : 2, rank == 1 ? 150 : rank == 2 ? 14 : 5)
         from cg in Gen.Choose(Math.Max(1, (64 + Pow(k, rank) - 1) / Pow(k, rank)), 90)
         from bias in Gen.Elements(true, false)
