@@ -24,11 +24,12 @@ internal static unsafe class FewPositions
     /// <summary>Largest map handled: beyond it the ordinary split over position blocks feeds every thread.</summary>
     internal const int MaxPositions = 256;
 
-    /// <summary>True for the AVX2 path with few positions, enough output channels to fill panels, and a real reduction.</summary>
+    /// <summary>True for the AVX2 path with few positions, a spatial kernel, enough output channels to fill panels, and a real reduction.</summary>
     internal static bool Applies(in ConvPlan p, in ConvGeometry geo, bool fast)
     {
         int cg = p.InChannels / p.Groups, ocg = p.OutChannels / p.Groups;
-        return fast && geo.ColVolume <= MaxPositions && ocg >= 2 * NR && (long)cg * geo.Taps >= 64
+        // 1×1 kernels stay on the plain GEMM: each k would read a new line of a large image.
+        return fast && geo.ColVolume <= MaxPositions && geo.Taps > 1 && ocg >= 2 * NR && (long)cg * geo.Taps >= 64
             && cg * PaddedVolume(geo) < int.MaxValue / 2;
     }
 
