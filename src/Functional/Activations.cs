@@ -20,14 +20,21 @@ public enum GeluApproximation
 public static class Activations
 {
     /// <summary><c>max(x, 0)</c> (NaN stays NaN, as PyTorch).</summary>
-    public static Tensor Relu(this Tensor x) => x.Map((s, d) => TensorPrimitives.Max(s, 0f, d));
+    public static Tensor Relu(this Tensor x) => x.Map(ReluOp);
 
-    /// <summary><c>min(max(x, 0), 6)</c>.</summary>
-    public static Tensor Relu6(this Tensor x) => x.Map((s, d) =>
+    // The element operations some activation layers also run in place (ForwardConsuming); each
+    // allows its source and destination to be one span.
+    internal static readonly Tensor.SpanAction ReluOp = (s, d) => TensorPrimitives.Max(s, 0f, d);
+    internal static readonly Tensor.SpanAction Relu6Op = (s, d) =>
     {
         TensorPrimitives.Max(s, 0f, d);
         TensorPrimitives.Min(d, 6f, d);
-    });
+    };
+    internal static readonly Tensor.SpanAction SigmoidOp = (s, d) => Exponential.Sigmoid(s, d);
+    internal static readonly Tensor.SpanAction SiluOp = (s, d) => Exponential.Silu(s, d);
+
+    /// <summary><c>min(max(x, 0), 6)</c>.</summary>
+    public static Tensor Relu6(this Tensor x) => x.Map(Relu6Op);
 
     /// <summary><c>relu(x)²</c> (the "squared ReLU" of Primer).</summary>
     public static Tensor ReluSquared(this Tensor x) => x.Map((s, d) =>
@@ -62,10 +69,10 @@ public static class Activations
     // TensorPrimitives.Sigmoid + Multiply; SiLU().Forward at 2 threads (output pooled) ~95 µs against ~260 µs.
 
     /// <summary><c>1 / (1 + exp(−x))</c>.</summary>
-    public static Tensor Sigmoid(this Tensor x) => x.Map((s, d) => Exponential.Sigmoid(s, d));
+    public static Tensor Sigmoid(this Tensor x) => x.Map(SigmoidOp);
 
     /// <summary><c>x · sigmoid(x)</c>.</summary>
-    public static Tensor Silu(this Tensor x) => x.Map((s, d) => Exponential.Silu(s, d));
+    public static Tensor Silu(this Tensor x) => x.Map(SiluOp);
 
     /// <summary>Hyperbolic tangent (within ~2 ulp, accurate near 0).</summary>
     public static Tensor Tanh(this Tensor x) => x.Map((s, d) => Exponential.Tanh(s, d));
@@ -102,6 +109,12 @@ public abstract record Activation : Layer
     /// </summary>
     public bool Inplace { get; init; }
 
+    /// <summary>The element operation, when the layer is one that can run over its input's storage.</summary>
+    private protected virtual Tensor.SpanAction? Pointwise => null;
+
+    private protected sealed override Tensor ComputeConsuming(Tensor input, Shape outputShape) =>
+        Pointwise is { } op && input.HasSoleStorage ? input.MapInPlace(op) : Compute(input, outputShape);
+
     /// <summary>PyTorch's <c>inplace_str</c>: <c>, inplace=True</c> or nothing, after the other arguments.</summary>
     private protected string InplaceSuffix(string arguments) =>
         !Inplace ? arguments : arguments.Length == 0 ? "inplace=True" : arguments + ", inplace=True";
@@ -113,6 +126,8 @@ public sealed record ReLU : Activation
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape) => input.Relu();
 
+    private protected override Tensor.SpanAction Pointwise => Activations.ReluOp;
+
     /// <inheritdoc/>
     protected override string ExtraRepr() => InplaceSuffix("");
 }
@@ -122,6 +137,8 @@ public sealed record ReLU6 : Activation
 {
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape) => input.Relu6();
+
+    private protected override Tensor.SpanAction Pointwise => Activations.Relu6Op;
 
     /// <inheritdoc/>
     protected override string ExtraRepr() => InplaceSuffix("");
@@ -139,6 +156,8 @@ public sealed record Sigmoid : Activation
 {
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape) => input.Sigmoid();
+
+    private protected override Tensor.SpanAction Pointwise => Activations.SigmoidOp;
 }
 
 /// <summary><c>torch.nn.SiLU</c>: <c>x · sigmoid(x)</c>.</summary>
@@ -146,6 +165,8 @@ public sealed record SiLU : Activation
 {
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape) => input.Silu();
+
+    private protected override Tensor.SpanAction Pointwise => Activations.SiluOp;
 
     /// <inheritdoc/>
     protected override string ExtraRepr() => InplaceSuffix("");

@@ -46,7 +46,9 @@ public sealed record Residual(Layer Body, Layer? Shortcut = null) : Layer
     {
         var body = Body.Forward(input);
         var skip = Shortcut?.Forward(input) ?? input;
-        var sum = body + skip;
+        // The body's output is ours alone when the body made it: the sum can go over it.
+        bool ownBody = Body.Returns == ForwardResult.New && !ReferenceEquals(body, input) && !ReferenceEquals(body, skip) && body.HasSoleStorage;
+        var sum = ownBody ? body.AddInPlace(skip) : body + skip;
         DisposeIntermediate(Body, input, body, sum);
         if (Shortcut is not null) DisposeIntermediate(Shortcut, input, skip, sum);
         return sum;

@@ -32,6 +32,16 @@ public abstract record Layer
     protected abstract Tensor Compute(Tensor input, Shape outputShape);
 
     /// <summary>
+    /// <see cref="Forward"/> for a container passing an intermediate it alone holds and disposes
+    /// right after: a layer that reads each element once may write its output over the input's
+    /// storage (still in cache) instead of a second buffer. Nobody else ever sees the input.
+    /// </summary>
+    internal Tensor ForwardConsuming(Tensor input) => ComputeConsuming(input, OutputShape(input.Shape));
+
+    /// <summary>See <see cref="ForwardConsuming"/>; by default the same as <see cref="Compute"/>.</summary>
+    private protected virtual Tensor ComputeConsuming(Tensor input, Shape outputShape) => Compute(input, outputShape);
+
+    /// <summary>
     /// What <see cref="Forward"/> returns, so a container knows which intermediates it may
     /// dispose: a tensor of the layer's own making (the default), its input itself (identity,
     /// dropout), or possibly a tensor held elsewhere (user functions).

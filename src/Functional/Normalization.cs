@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Functional.Kernels;
 
 namespace Functional;
@@ -111,13 +113,24 @@ public abstract record NormNd : Layer
     private protected abstract bool PerSample { get; }
 
     /// <inheritdoc/>
-    protected override Tensor Compute(Tensor input, Shape outputShape)
+    protected override Tensor Compute(Tensor input, Shape outputShape) => Tensor.Own(Normalize(input, TensorPool.Rent(input.Count)), outputShape);
+
+    // Every path takes a channel's statistics before writing that channel and reads each element
+    // once, so the result can go over an input nobody else holds.
+    private protected override Tensor ComputeConsuming(Tensor input, Shape outputShape)
+    {
+        if (!input.HasSoleStorage) return Compute(input, outputShape);
+        Normalize(input, input.Buffer);
+        return input.Reshape(outputShape);
+    }
+
+    /// <summary>Writes the normalised <paramref name="input"/> into <paramref name="y"/> (which may be the input's own buffer).</summary>
+    private float[] Normalize(Tensor input, float[] y)
     {
         int axis = ChannelAxis(input.Shape);
         int n = checked((int)input.Shape.Take(axis).ElementCount);
         int c = input.Shape[axis];
         int inner = checked((int)input.Shape.Skip(axis + 1).ElementCount);
-        var y = TensorPool.Rent(input.Count);
         var x = input.Buffer;
         var w = Weight?.Buffer;
         var b = Bias?.Buffer;
@@ -171,14 +184,23 @@ public abstract record NormNd : Layer
                 }
             });
         }
-        return Tensor.Own(y, outputShape);
+        return y;
     }
 
-    /// <summary><c>y = x·alpha + beta</c>, multiply then add, unfused, as PyTorch's vectorised loop.</summary>
+    /// <summary><c>y = x·alpha + beta</c> in one pass, multiply then add, unfused, as PyTorch's vectorised loop (y may be x).</summary>
     private static void Scale(ReadOnlySpan<float> x, float alpha, float beta, Span<float> y)
     {
-        TensorPrimitives.Multiply(x, alpha, y);
-        TensorPrimitives.Add(y, beta, y);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var a = Vector256.Create(alpha);
+            var b = Vector256.Create(beta);
+            ref float xs = ref MemoryMarshal.GetReference(x);
+            ref float ys = ref MemoryMarshal.GetReference(y);
+            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+                (Vector256.LoadUnsafe(ref xs, (nuint)i) * a + b).StoreUnsafe(ref ys, (nuint)i);
+        }
+        for (; i < x.Length; i++) y[i] = x[i] * alpha + beta;
     }
 
     /// <summary>

@@ -78,13 +78,15 @@ public sealed record Sequential : Layer, IReadOnlyList<Layer>
     protected override Tensor Compute(Tensor input, Shape outputShape)
     {
         // Each intermediate is disposed as soon as the next layer has consumed it, so the layer
-        // after that writes its output into the same, still cached, memory.
+        // after that writes its output into the same, still cached, memory (or the next layer
+        // writes over it directly: ForwardConsuming).
         var x = input;
         Layer? producer = null;
         Tensor? producerInput = null;
         foreach (var l in layers)
         {
-            var y = l.Forward(x);
+            // x is this container's alone when its producer made it: the next layer may write over it.
+            var y = producer?.Returns == ForwardResult.New ? l.ForwardConsuming(x) : l.Forward(x);
             if (ReferenceEquals(y, x)) continue;
             if (producer is not null) DisposeIntermediate(producer, producerInput!, x, y);
             (producer, producerInput, x) = (l, x, y);

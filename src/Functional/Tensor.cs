@@ -30,6 +30,9 @@ public sealed class Tensor : IDisposable
             return this;
         }
 
+        /// <summary>Tensors (this one's owner and its views) still using the array.</summary>
+        internal int Users => Volatile.Read(ref users);
+
         internal void Release()
         {
             if (Interlocked.Decrement(ref users) == 0) TensorPool.Return(Array);
@@ -62,6 +65,9 @@ public sealed class Tensor : IDisposable
 
     /// <summary>The buffer itself, for kernels that only read it.</summary>
     internal float[] Buffer => data;
+
+    /// <summary>Whether no view shares this tensor's storage (so its owner may write over it).</summary>
+    internal bool HasSoleStorage => storage is { Users: 1 };
 
     /// <summary>Whether <see cref="Dispose"/> has been called on this tensor.</summary>
     public bool IsDisposed => storage is null;
@@ -256,6 +262,27 @@ public sealed class Tensor : IDisposable
         var source = data;
         Blocks(d.Length, (offset, length) => op(source.AsSpan(offset, length), d.AsSpan(offset, length)));
         return new(d, Shape);
+    }
+
+    /// <summary>
+    /// <see cref="Map"/> written over this tensor's own storage, for a caller that alone holds this
+    /// tensor (<see cref="HasSoleStorage"/>) and disposes it right after: returns a tensor over the
+    /// same storage. <paramref name="op"/> must allow its source and destination to be the same span.
+    /// </summary>
+    internal Tensor MapInPlace(SpanAction op)
+    {
+        var d = data;
+        Blocks(d.Length, (offset, length) => op(d.AsSpan(offset, length), d.AsSpan(offset, length)));
+        return View(Shape);
+    }
+
+    /// <summary>This tensor plus <paramref name="other"/> (same shape), written over this tensor's storage; see <see cref="MapInPlace"/>.</summary>
+    internal Tensor AddInPlace(Tensor other)
+    {
+        if (other.Shape != Shape) throw new ShapeException($"add: shapes {Shape} and {other.Shape} differ.");
+        var (d, y) = (data, other.data);
+        Blocks(d.Length, (offset, length) => TensorPrimitives.Add(d.AsSpan(offset, length), y.AsSpan(offset, length), d.AsSpan(offset, length)));
+        return View(Shape);
     }
 
     private const int Block = 8192;

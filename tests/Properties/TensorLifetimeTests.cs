@@ -6,8 +6,8 @@ namespace Functional.Properties;
 
 /// <summary>
 /// Tensor disposal and the storage reuse behind it: containers dispose only intermediates they
-/// alone hold, views keep shared storage alive, and reused storage never shows through in a
-/// result. Tensors here are ≥ <see cref="TensorPool.MinPooledLength"/> elements, so they really
+/// alone hold (or let the next layer write over them), views keep shared storage alive, and reused
+/// storage never shows through in a result. Tensors here are ≥ <see cref="TensorPool.MinPooledLength"/> elements, so they really
 /// go through the pool.
 /// </summary>
 public class TensorLifetimeTests
@@ -22,7 +22,10 @@ public class TensorLifetimeTests
     /// <summary>Shape-preserving layers that return new tensors, their input, views, or a tensor held elsewhere.</summary>
     private static Gen<Layer> Steps { get; } = Gen.Elements<Func<Layer>>(
         () => new ReLU(),
+        () => new ReLU6(),
+        () => new SiLU(),
         () => new Tanh(),
+        () => BatchNorm2d.Load(Weights.Random(2), 4),
         () => new Identity(),
         () => new Dropout(),
         () => Conv2d.Load(Weights.Random(1), 4, 4, 3, padding: 1),
