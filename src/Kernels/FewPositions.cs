@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Functional.Kernels;
 
@@ -51,7 +52,8 @@ internal static unsafe class FewPositions
         int panelsPerGroup = (ocg + NR - 1) / NR;
         long groupPanels = (long)panelsPerGroup * k * NR;
         nint w = (nint)weight;
-        float[] make() => PackPanels((float*)w, groups, ocg, k, panelsPerGroup);
+        int kb = Gemm.KBlock(k), nk = (k + kb - 1) / kb;
+        float[] make() => PackPanels((float*)w, groups, ocg, k, kb, panelsPerGroup);
         float[] panels = prepared is null ? make() : prepared.Panels(((long)groups << 32) | (uint)ocg, make);
 
         var g0 = geo;
@@ -77,7 +79,6 @@ internal static unsafe class FewPositions
             origins[q] = (od * geo.SD * ph + oh * geo.SH) * pw + ow * geo.SW;
         }
 
-        int kb = Gemm.KBlock(k), nk = (k + kb - 1) / kb;
         fixed (float* pp = panels)
         {
             float* allPanels = pp;
@@ -105,10 +106,18 @@ internal static unsafe class FewPositions
                             for (int j = 0; j < ocn; j += NR)
                             {
                                 int nr = Math.Min(NR, ocn - j);
-                                float* panel = wg + (long)(s + j / NR) * k * NR + (long)k0 * NR;
-                                for (int q0 = 0; q0 < positions; q0 += MR)
+                                float* panel = wg + (long)k0 * panelsPerGroup * NR + (long)(s + j / NR) * kc * NR;
+                                // The next panel follows this one; fetch it from memory a slice per row tile
+                                // while this one, already in cache after the first tile, is computed.
+                                float* next = panel + kc * NR;
+                                int lines = kc * NR / 16, tiles = (positions + MR - 1) / MR;
+                                for (int t = 0, q0 = 0; q0 < positions; t++, q0 += MR)
+                                {
+                                    for (int line = t * lines / tiles, end = (t + 1) * lines / tiles; line < end; line++)
+                                        Sse.Prefetch1(next + line * 16);
                                     Tile(kc, image, origins + q0, offsets + k0, panel, transposed + (long)q0 * ocg + oc0 + j, ocg,
                                         Math.Min(MR, positions - q0), nr, b > 0, tile);
+                                }
                             }
                         }
                         // This worker's channels, back to [OC × P], plus bias.
@@ -162,28 +171,27 @@ internal static unsafe class FewPositions
     }
 
     /// <summary>
-    /// Wᵀ per group in <see cref="NR"/>-wide output-channel panels, k-major:
-    /// panel j of group g holds W[g·OCg + 24j + x][k] at (g·panels + j)·K·24 + k·24 + x (zero past OCg).
+    /// Wᵀ per group in <see cref="NR"/>-wide output-channel panels, k-major, K block by K block so
+    /// that a worker's panels for one block lie end to end (one stream for the prefetcher): element
+    /// (oc = 24j + x, k = k0 + kk) of group g, in the block of kc rows starting at k0, sits at
+    /// g·K·panels·24 + k0·panels·24 + j·kc·24 + kk·24 + x (zero past OCg).
     /// </summary>
-    private static float[] PackPanels(float* weight, int groups, int ocg, int k, int panelsPerGroup)
+    private static float[] PackPanels(float* weight, int groups, int ocg, int k, int kb, int panelsPerGroup)
     {
         var packed = GC.AllocateUninitializedArray<float>(checked(groups * panelsPerGroup * k * NR));
         fixed (float* dst = packed)
             for (int g = 0; g < groups; g++)
-                for (int j = 0; j < panelsPerGroup; j++)
+                for (int k0 = 0; k0 < k; k0 += kb)
                 {
-                    float* panel = dst + ((long)g * panelsPerGroup + j) * k * NR;
-                    for (int x = 0; x < NR; x++)
+                    int kc = Math.Min(kb, k - k0);
+                    for (int j = 0; j < panelsPerGroup; j++)
                     {
-                        int oc = j * NR + x;
-                        if (oc < ocg)
+                        float* panel = dst + (long)g * k * panelsPerGroup * NR + (long)k0 * panelsPerGroup * NR + (long)j * kc * NR;
+                        for (int x = 0; x < NR; x++)
                         {
-                            float* row = weight + ((long)g * ocg + oc) * k;
-                            for (int kk = 0; kk < k; kk++) panel[(long)kk * NR + x] = row[kk];
-                        }
-                        else
-                        {
-                            for (int kk = 0; kk < k; kk++) panel[(long)kk * NR + x] = 0f;
+                            int oc = j * NR + x;
+                            float* row = weight + ((long)g * ocg + Math.Min(oc, ocg - 1)) * k + k0;
+                            for (int kk = 0; kk < kc; kk++) panel[(long)kk * NR + x] = oc < ocg ? row[kk] : 0f;
                         }
                     }
                 }
