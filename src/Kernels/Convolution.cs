@@ -26,6 +26,7 @@ namespace Functional.Kernels;
 /// the input as it lies (no im2col); everything else packs im2col blocks. Work is split over batch × group ×
 /// column blocks (× row chunks of the output channels when that is too few items); no K reduction is ever
 /// split, so results are bit-identical whatever <see cref="Parallelism.Threads"/> is.
+/// Transposed: strided shapes where <see cref="SubPixel.Applies"/> run as stride-1 phase GEMMs (<see cref="SubPixel"/>), else 1×1 in place or col2im.
 /// </summary>
 public static unsafe class Convolution
 {
@@ -154,6 +155,11 @@ public static unsafe class Convolution
                     Fast = fast,
                 };
                 job.Run();
+                return;
+            }
+            if (SubPixel.Applies(p, fast))
+            {
+                SubPixel.Transposed(p, pin, pw, bptr, pout);
                 return;
             }
             var tjob = new TransposedJob
