@@ -141,9 +141,52 @@ internal static unsafe class Gemm
         else KernelPortable(kc, a0, a1, a2, a3, ks, b, bs, c, ldc, bias, accumulate);
     }
 
-    /// <summary>The AVX2/FMA 4×24 micro-kernel: 12 accumulators, 3 B vectors, 1 broadcast = 16 ymm.</summary>
+    /// <summary>The AVX2/FMA 4×24 micro-kernel over A rows advancing by a fixed stride <paramref name="ks"/>.</summary>
     internal static void KernelFma(int kc, float* a0, float* a1, float* a2, float* a3, nint ks, float* b, nint bs,
         float* c, nint ldc, float* bias, bool accumulate)
+        => KernelFma(kc, a0, a1, a2, a3, new Strided(ks), b, bs, c, ldc, bias, accumulate);
+
+    /// <summary>
+    /// The micro-kernel with A gathered: at step k the four rows read a0..a3 + <paramref name="offsets"/>[k],
+    /// so A can be the im2col of a padded image read in place. Same FMA sequence per element.
+    /// </summary>
+    internal static void KernelFmaGathered(int kc, float* a0, float* a1, float* a2, float* a3, int* offsets, float* b, nint bs,
+        float* c, nint ldc, bool accumulate)
+        => KernelFma(kc, a0, a1, a2, a3, new Gathered(offsets), b, bs, c, ldc, null, accumulate);
+
+    /// <summary>Where step k of the four A rows reads, relative to each row's start (called once per k, in order).</summary>
+    private interface IKOffsets
+    {
+        nint Next();
+    }
+
+    private struct Strided(nint stride) : IKOffsets
+    {
+        private nint offset;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public nint Next()
+        {
+            nint o = offset;
+            offset += stride;
+            return o;
+        }
+    }
+
+    private struct Gathered(int* offsets) : IKOffsets
+    {
+        private int* next = offsets;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public nint Next() => *next++;
+    }
+
+    /// <summary>
+    /// The AVX2/FMA 4×24 micro-kernel: 12 accumulators, 3 B vectors, 1 broadcast = 16 ymm. C starts
+    /// from its current value (<paramref name="accumulate"/>), from <paramref name="bias"/>[row], or zero.
+    /// </summary>
+    private static void KernelFma<TK>(int kc, float* a0, float* a1, float* a2, float* a3, TK offsets, float* b, nint bs,
+        float* c, nint ldc, float* bias, bool accumulate) where TK : struct, IKOffsets
     {
         Vector256<float> c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
         if (accumulate)
@@ -168,61 +211,9 @@ internal static unsafe class Gemm
             c00 = c01 = c02 = c10 = c11 = c12 = c20 = c21 = c22 = c30 = c31 = c32 = Vector256<float>.Zero;
         }
 
-        nint off = 0;
         for (int k = 0; k < kc; k++)
         {
-            var b0 = Avx.LoadVector256(b);
-            var b1 = Avx.LoadVector256(b + 8);
-            var b2 = Avx.LoadVector256(b + 16);
-            var av = Avx.BroadcastScalarToVector256(a0 + off);
-            c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01); c02 = Fma.MultiplyAdd(av, b2, c02);
-            av = Avx.BroadcastScalarToVector256(a1 + off);
-            c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11); c12 = Fma.MultiplyAdd(av, b2, c12);
-            av = Avx.BroadcastScalarToVector256(a2 + off);
-            c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21); c22 = Fma.MultiplyAdd(av, b2, c22);
-            av = Avx.BroadcastScalarToVector256(a3 + off);
-            c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31); c32 = Fma.MultiplyAdd(av, b2, c32);
-            off += ks;
-            b += bs;
-        }
-
-        Avx.Store(c, c00); Avx.Store(c + 8, c01); Avx.Store(c + 16, c02);
-        c += ldc;
-        Avx.Store(c, c10); Avx.Store(c + 8, c11); Avx.Store(c + 16, c12);
-        c += ldc;
-        Avx.Store(c, c20); Avx.Store(c + 8, c21); Avx.Store(c + 16, c22);
-        c += ldc;
-        Avx.Store(c, c30); Avx.Store(c + 8, c31); Avx.Store(c + 16, c32);
-    }
-
-    /// <summary>
-    /// <see cref="KernelFma"/> with A gathered rather than strided: at step k the four rows read
-    /// a0..a3 + <paramref name="offsets"/>[k], so A can be an (implicit) im2col of a padded image read
-    /// in place. The same FMA sequence per element as <see cref="KernelFma"/>; no bias (C starts at
-    /// zero or, when <paramref name="accumulate"/>, at its current value).
-    /// </summary>
-    internal static void KernelFmaGathered(int kc, float* a0, float* a1, float* a2, float* a3, int* offsets, float* b, nint bs,
-        float* c, nint ldc, bool accumulate)
-    {
-        Vector256<float> c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
-        if (accumulate)
-        {
-            c00 = Avx.LoadVector256(c); c01 = Avx.LoadVector256(c + 8); c02 = Avx.LoadVector256(c + 16);
-            float* r = c + ldc;
-            c10 = Avx.LoadVector256(r); c11 = Avx.LoadVector256(r + 8); c12 = Avx.LoadVector256(r + 16);
-            r += ldc;
-            c20 = Avx.LoadVector256(r); c21 = Avx.LoadVector256(r + 8); c22 = Avx.LoadVector256(r + 16);
-            r += ldc;
-            c30 = Avx.LoadVector256(r); c31 = Avx.LoadVector256(r + 8); c32 = Avx.LoadVector256(r + 16);
-        }
-        else
-        {
-            c00 = c01 = c02 = c10 = c11 = c12 = c20 = c21 = c22 = c30 = c31 = c32 = Vector256<float>.Zero;
-        }
-
-        for (int k = 0; k < kc; k++)
-        {
-            nint off = offsets[k];
+            nint off = offsets.Next();
             var b0 = Avx.LoadVector256(b);
             var b1 = Avx.LoadVector256(b + 8);
             var b2 = Avx.LoadVector256(b + 16);
@@ -248,7 +239,7 @@ internal static unsafe class Gemm
 
     /// <summary>
     /// Portable micro-kernel for machines without AVX2/FMA: same tile, same k order, separate
-    /// multiply and add (so it agrees with <see cref="KernelFma"/> to rounding, not bit for bit).
+    /// multiply and add (so it agrees with the FMA kernel to rounding, not bit for bit).
     /// </summary>
     [SkipLocalsInit]
     internal static void KernelPortable(int kc, float* a0, float* a1, float* a2, float* a3, nint ks, float* b, nint bs,
