@@ -285,7 +285,7 @@ public sealed class Tensor : IDisposable
         return View(Shape);
     }
 
-    private const int Block = 8192;
+    private const int Block = 16384;
 
     /// <summary>Runs <paramref name="body"/> over [0, count) in blocks of <see cref="Block"/>, in parallel when there are several.</summary>
     private static void Blocks(int count, Action<int, int> body)
