@@ -373,6 +373,7 @@ public class ConvKernelThreadingTests
         { "64->64 3x3 p1 20x20", false, ConvKernelTests.Conv2d(1, 1, 64, 64, 20, 20, 3, 1, 1) },
         { "256->72 3x3 p1 7x7", false, ConvKernelTests.Conv2d(1, 1, 256, 72, 7, 7, 3, 1, 1) },
         { "128->200 3x3 s2 p1 14x14 b2", false, ConvKernelTests.Conv2d(2, 1, 128, 200, 14, 14, 3, 2, 1) },
+        { "Winograd 96->96 3x3 p1 14x14 (3 runs: output channels split on 2 threads)", false, ConvKernelTests.Conv2d(1, 1, 96, 96, 14, 14, 3, 1, 1) },
         { "3->16 7x7 s2 p3 40x40 b2", false, ConvKernelTests.Conv2d(2, 1, 3, 16, 40, 40, 7, 2, 3) },
         { "1x1 64->30 13x17", false, ConvKernelTests.Conv2d(1, 1, 64, 30, 13, 17, 1, 1, 0) },
         { "depthwise 32 x2 p1 30x30", false, ConvKernelTests.Conv2d(1, 32, 32, 64, 30, 30, 3, 1, 1) },
