@@ -45,7 +45,8 @@ string text = string.Join(Environment.NewLine,
     "at `Parallelism.Threads` = Threads. In-process toolchain, BenchmarkDotNet's ShortRun job (3 warm-ups, 3 iterations): " +
     "the point is **Allocated** (bytes per call, from [MemoryDiagnoser]) and the GC columns; bench/Bench's timings are the reference for speed.",
     "",
-    "The output tensor alone is 4 × elements bytes: f1 802,816 (+ ~50 B tensor and shape objects); b 788,544; e1 148,836; k1, k2 3,211,264.",
+    "The output tensor alone is 4 × elements bytes: f1 802,816 (+ ~50 B tensor and shape objects); b 788,544; e1 148,836; k1, k2 3,211,264. " +
+    "ForwardDisposed disposes each output, so its storage is recycled and Allocated shows the rest: tensor, shape and delegate objects.",
     "",
     md.ToString().Trim().Replace("**", ""));
 File.WriteAllText(Path.Combine(root, "bench", "results", "micro.md"), text + Environment.NewLine);
@@ -113,7 +114,16 @@ namespace Functional.Micro
             Parallelism.Threads = Environment.ProcessorCount;
         }
 
+        /// <summary>The output kept: its storage is a new array every call.</summary>
         [Benchmark]
         public Tensor Forward() => layer.Forward(input);
+
+        /// <summary>The output disposed at once (as the speed benchmark does): its storage comes back from the pool, so what is left is the per-call bookkeeping.</summary>
+        [Benchmark]
+        public void ForwardDisposed()
+        {
+            var output = layer.Forward(input);
+            if (!ReferenceEquals(output, input)) output.Dispose();
+        }
     }
 }
