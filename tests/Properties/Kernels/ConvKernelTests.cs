@@ -129,6 +129,32 @@ internal static class ConvCases
         return output;
     }
 
+    /// <summary>
+    /// Runs <paramref name="run"/> at 1, 2 and 3 threads and fails unless the three results agree
+    /// bit for bit. Callers change <see cref="Parallelism.Threads"/>, so they belong to the "Parallelism" collection.
+    /// </summary>
+    public static void AssertSameBitsForThreads123(ConvCase c, Func<float[]> run)
+    {
+        int saved = Parallelism.Threads;
+        try
+        {
+            Parallelism.Threads = 1;
+            var one = run();
+            Parallelism.Threads = 2;
+            var two = run();
+            Parallelism.Threads = 3;
+            var three = run();
+            for (int i = 0; i < one.Length; i++)
+                if (BitConverter.SingleToInt32Bits(one[i]) != BitConverter.SingleToInt32Bits(two[i])
+                    || BitConverter.SingleToInt32Bits(two[i]) != BitConverter.SingleToInt32Bits(three[i]))
+                    Assert.Fail($"{c}: element {i} differs: {one[i]:R} / {two[i]:R} / {three[i]:R}");
+        }
+        finally
+        {
+            Parallelism.Threads = saved;
+        }
+    }
+
     /// <summary>Asserts agreement with the double-precision reference, to float rounding of the terms' magnitude.</summary>
     public static void CheckAgainstReference(ConvCase c, bool transposed, bool? fast = null)
     {
@@ -329,33 +355,10 @@ public class ConvKernelTests
 [Collection("Parallelism")]
 public class ConvKernelThreadingTests
 {
-    private static (float[] One, float[] Two) RunBoth(ConvCase c, bool transposed)
-    {
-        var d = ConvCases.MakeData(c, transposed);
-        int saved = Parallelism.Threads;
-        try
-        {
-            Parallelism.Threads = 1;
-            var one = ConvCases.Run(c, d, transposed);
-            Parallelism.Threads = 2;
-            var two = ConvCases.Run(c, d, transposed);
-            Parallelism.Threads = 3;
-            var three = ConvCases.Run(c, d, transposed);
-            Assert.Equal(two, three);
-            return (one, two);
-        }
-        finally
-        {
-            Parallelism.Threads = saved;
-        }
-    }
-
     private static void AssertBitIdentical(ConvCase c, bool transposed)
     {
-        var (one, two) = RunBoth(c, transposed);
-        for (int i = 0; i < one.Length; i++)
-            if (BitConverter.SingleToInt32Bits(one[i]) != BitConverter.SingleToInt32Bits(two[i]))
-                Assert.Fail($"{c} transposed={transposed}: element {i} differs: {one[i]:R} vs {two[i]:R}");
+        var d = ConvCases.MakeData(c, transposed);
+        ConvCases.AssertSameBitsForThreads123(c, () => ConvCases.Run(c, d, transposed));
     }
 
     [Property(MaxTest = 60)]

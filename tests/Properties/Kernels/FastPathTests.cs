@@ -107,24 +107,7 @@ public class FastPathThreadingTests
     private static void AssertBitIdentical(ConvCase c)
     {
         var d = ConvCases.MakeData(c, false);
-        int saved = Parallelism.Threads;
-        try
-        {
-            Parallelism.Threads = 1;
-            var one = ConvCases.Run(c, d, false);
-            Parallelism.Threads = 2;
-            var two = ConvCases.Run(c, d, false);
-            Parallelism.Threads = 3;
-            var three = ConvCases.Run(c, d, false);
-            for (int i = 0; i < one.Length; i++)
-                if (BitConverter.SingleToInt32Bits(one[i]) != BitConverter.SingleToInt32Bits(two[i])
-                    || BitConverter.SingleToInt32Bits(two[i]) != BitConverter.SingleToInt32Bits(three[i]))
-                    Assert.Fail($"{c}: element {i} differs: {one[i]:R} / {two[i]:R} / {three[i]:R}");
-        }
-        finally
-        {
-            Parallelism.Threads = saved;
-        }
+        ConvCases.AssertSameBitsForThreads123(c, () => ConvCases.Run(c, d, false));
     }
 
     public static TheoryData<string, ConvPlan> Shapes() => new()

@@ -204,26 +204,8 @@ public class SubPixelThreadingTests
 {
     private static void AssertBitIdentical(ConvCase c)
     {
-        if (!Gemm.FastSupported) return;
         var d = ConvCases.MakeData(c, true);
-        int saved = Parallelism.Threads;
-        try
-        {
-            Parallelism.Threads = 1;
-            var one = SubPixelRun.Direct(c, d);
-            Parallelism.Threads = 2;
-            var two = SubPixelRun.Direct(c, d);
-            Parallelism.Threads = 3;
-            var three = SubPixelRun.Direct(c, d);
-            for (int i = 0; i < one.Length; i++)
-                if (BitConverter.SingleToInt32Bits(one[i]) != BitConverter.SingleToInt32Bits(two[i])
-                    || BitConverter.SingleToInt32Bits(two[i]) != BitConverter.SingleToInt32Bits(three[i]))
-                    Assert.Fail($"{c}: element {i} differs: {one[i]:R} / {two[i]:R} / {three[i]:R}");
-        }
-        finally
-        {
-            Parallelism.Threads = saved;
-        }
+        ConvCases.AssertSameBitsForThreads123(c, () => SubPixelRun.Direct(c, d));
     }
 
     [Property(MaxTest = 40)]
