@@ -33,8 +33,8 @@ internal static unsafe class Gemm
     /// <summary>True when the AVX2/FMA micro-kernel can run on this machine.</summary>
     internal static bool FastSupported => Fma.IsSupported && Avx2.IsSupported;
 
-    /// <summary>Splits K into equal blocks of at most <see cref="KC"/>; the block size is a function of K only.</summary>
-    internal static int KBlock(int k) => k <= KC ? Math.Max(k, 1) : (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
+    /// <summary>Splits K into equal blocks of at most <paramref name="max"/>; the block size is a function of K (and the bound) only.</summary>
+    internal static int KBlock(int k, int max = KC) => k <= max ? Math.Max(k, 1) : (k + (k + max - 1) / max - 1) / ((k + max - 1) / max);
 
     /// <summary>Floats needed to pack a kc × nc block of B.</summary>
     internal static long PackedBSize(int kc, int nc) => (long)kc * RoundUp(nc, NR);

@@ -240,7 +240,7 @@ internal static unsafe class SubPixel
             int kuMax = 1;
             for (int ph = 0; ph < phases; ph++)
             {
-                kbMax = Math.Max(kbMax, KBlock(ku[ph]));
+                kbMax = Math.Max(kbMax, Gemm.KBlock(ku[ph], KB));
                 kuMax = Math.Max(kuMax, ku[ph]);
             }
             // An item streams its A rows (all kw, its channels) once per 24 columns: keep them within ~512 KB of L2.
@@ -433,7 +433,7 @@ internal static unsafe class SubPixel
                     // Grid position p0 of slab qd for e = eMax, tap (0, 0), channel 0.
                     float* xg = xp + ((long)n * inChannels + (long)g * icg) * planeP
                         + ((long)(qd - d.Pad - dLo) * hp + (-h.Pad - hLo)) * wp + p0;
-                    int kb = KBlock(k);
+                    int kb = Gemm.KBlock(k, KB);
                     int copy = Gemm.RoundUp(Gemm.RoundUp(nc, NR) + eMax, 8);
                     for (int k0 = 0; k0 < k; k0 += kb)
                     {
@@ -465,9 +465,6 @@ internal static unsafe class SubPixel
                 WriteOut(n0 + n, g, ph, qd, p0, nc, m0, m, tiles, ldc, started);
             }
         }
-
-        /// <summary>K blocks of at most <see cref="KB"/>, equal sizes, a function of K only.</summary>
-        private static int KBlock(int k) => k <= KB ? Math.Max(k, 1) : (k + (k + KB - 1) / KB - 1) / ((k + KB - 1) / KB);
 
         /// <summary>
         /// stage[kr][0, copy) = the haloed input run of B row k0 + kr (k = (jd·jH + jh)·ICg + ic) from the item's first
