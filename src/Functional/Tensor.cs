@@ -256,12 +256,14 @@ public sealed class Tensor : IDisposable
     /// threads, so <paramref name="op"/> must treat each element on its own (a multi-pass operation
     /// then stays in L1/L2). Block boundaries do not depend on the thread count.
     /// </summary>
-    public Tensor Map(SpanAction op)
+    public Tensor Map(SpanAction op) => new(MapInto(TensorPool.Rent(Count), op), Shape);
+
+    /// <summary>Writes <paramref name="op"/> of this tensor's elements into <paramref name="destination"/> (which may be its own storage).</summary>
+    private float[] MapInto(float[] destination, SpanAction op)
     {
-        var d = TensorPool.Rent(Count);
         var source = data;
-        Blocks(d.Length, (offset, length) => op(source.AsSpan(offset, length), d.AsSpan(offset, length)));
-        return new(d, Shape);
+        Blocks(destination.Length, (offset, length) => op(source.AsSpan(offset, length), destination.AsSpan(offset, length)));
+        return destination;
     }
 
     /// <summary>
@@ -271,17 +273,14 @@ public sealed class Tensor : IDisposable
     /// </summary>
     internal Tensor MapInPlace(SpanAction op)
     {
-        var d = data;
-        Blocks(d.Length, (offset, length) => op(d.AsSpan(offset, length), d.AsSpan(offset, length)));
+        MapInto(data, op);
         return View(Shape);
     }
 
     /// <summary>This tensor plus <paramref name="other"/> (same shape), written over this tensor's storage; see <see cref="MapInPlace"/>.</summary>
     internal Tensor AddInPlace(Tensor other)
     {
-        if (other.Shape != Shape) throw new ShapeException($"add: shapes {Shape} and {other.Shape} differ.");
-        var (d, y) = (data, other.data);
-        Blocks(d.Length, (offset, length) => TensorPrimitives.Add(d.AsSpan(offset, length), y.AsSpan(offset, length), d.AsSpan(offset, length)));
+        ZipInto(other, "add", TensorPrimitives.Add, data);
         return View(Shape);
     }
 
@@ -303,14 +302,16 @@ public sealed class Tensor : IDisposable
     /// <summary>An element-wise operation writing <c>destination</c> from <c>source</c> (same length).</summary>
     public delegate void SpanAction(ReadOnlySpan<float> source, Span<float> destination);
 
-    private Tensor Zip(Tensor other, string name, ZipAction op)
+    private Tensor Zip(Tensor other, string name, ZipAction op) => new(ZipInto(other, name, op, TensorPool.Rent(Count)), Shape);
+
+    /// <summary>Writes <paramref name="op"/> of this tensor and <paramref name="other"/> (same shape) into <paramref name="destination"/> (which may be this tensor's storage).</summary>
+    private float[] ZipInto(Tensor other, string name, ZipAction op, float[] destination)
     {
         if (other.Shape != Shape)
             throw new ShapeException($"{name}: shapes {Shape} and {other.Shape} differ.");
-        var d = TensorPool.Rent(Count);
         var (x, y) = (data, other.data);
-        Blocks(d.Length, (offset, length) => op(x.AsSpan(offset, length), y.AsSpan(offset, length), d.AsSpan(offset, length)));
-        return new(d, Shape);
+        Blocks(destination.Length, (offset, length) => op(x.AsSpan(offset, length), y.AsSpan(offset, length), destination.AsSpan(offset, length)));
+        return destination;
     }
 
     private delegate void ZipAction(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination);
