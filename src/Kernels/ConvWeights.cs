@@ -27,21 +27,22 @@ public sealed class ConvWeights
 
     /// <summary>
     /// The derived form for <paramref name="key"/> (the layout parameters packed into one number),
-    /// made by <paramref name="make"/> when absent or made for another key. Concurrent first
+    /// made by <paramref name="make"/> from <paramref name="state"/> when absent or made for another
+    /// key (state, not a closure, so a call that finds it allocates nothing). Concurrent first
     /// callers may both make it; either result is the same.
     /// </summary>
-    private static float[] GetOrMake(ref Derived? slot, long key, Func<float[]> make)
+    private static float[] GetOrMake<TState>(ref Derived? slot, long key, TState state, Func<TState, float[]> make)
     {
         var d = Volatile.Read(ref slot);
         if (d is null || d.Key != key)
         {
-            d = new Derived(make(), key);
+            d = new Derived(make(state), key);
             Volatile.Write(ref slot, d);
         }
         return d.Data;
     }
 
-    internal float[] Panels(long key, Func<float[]> make) => GetOrMake(ref panels, key, make);
+    internal float[] Panels<TState>(long key, TState state, Func<TState, float[]> make) => GetOrMake(ref panels, key, state, make);
 
-    internal float[] Winograd(long key, Func<float[]> make) => GetOrMake(ref winograd, key, make);
+    internal float[] Winograd<TState>(long key, TState state, Func<TState, float[]> make) => GetOrMake(ref winograd, key, state, make);
 }

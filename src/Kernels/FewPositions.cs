@@ -51,10 +51,11 @@ internal static unsafe class FewPositions
         int k = cg * geo.Taps, positions = geo.ColVolume;
         int panelsPerGroup = (ocg + NR - 1) / NR;
         long groupPanels = (long)panelsPerGroup * k * NR;
-        nint w = (nint)weight;
         int kb = Gemm.KBlock(k), nk = (k + kb - 1) / kb;
-        float[] make() => PackPanels((float*)w, groups, ocg, k, kb, panelsPerGroup);
-        float[] panels = prepared is null ? make() : prepared.Panels(((long)groups << 32) | (uint)ocg, make);
+        var layout = ((nint)weight, groups, ocg, k, kb, panelsPerGroup);
+        static float[] Pack((nint Weight, int Groups, int Ocg, int K, int Kb, int Panels) l) =>
+            PackPanels((float*)l.Weight, l.Groups, l.Ocg, l.K, l.Kb, l.Panels);
+        float[] panels = prepared is null ? Pack(layout) : prepared.Panels(((long)groups << 32) | (uint)ocg, layout, Pack);
 
         var g0 = geo;
         var (pd, ph, pw) = Padded(geo);

@@ -47,11 +47,10 @@ internal static unsafe class Winograd
         int cg = p.InChannels / p.Groups, ocg = p.OutChannels / p.Groups;
         int oc = p.OutChannels;
         long size = 16L * oc * cg;
-        nint w = (nint)weight;
-        float[]? kept = prepared?.Winograd(((long)p.Groups << 32) | (uint)ocg, () =>
+        float[]? kept = prepared?.Winograd(((long)p.Groups << 32) | (uint)ocg, (Weight: (nint)weight, oc, cg), static s =>
         {
-            var u = GC.AllocateUninitializedArray<float>(checked((int)size));
-            fixed (float* pu = u) TransformAll((float*)w, pu, oc, cg);
+            var u = GC.AllocateUninitializedArray<float>(checked(16 * s.oc * s.cg));
+            fixed (float* pu = u) TransformAll((float*)s.Weight, pu, s.oc, s.cg);
             return u;
         });
         fixed (float* pk = kept)
