@@ -16,9 +16,11 @@ public sealed record ConvCase(ConvPlan Plan, bool HasBias, int Seed)
 /// <summary>Generators and shared checking helpers for the convolution kernel tests.</summary>
 internal static class ConvCases
 {
-    private readonly record struct Axis(int Input, int Output, int Kernel, int Stride, int Dilation, int Pad);
+    /// <summary>One spatial axis of a plan: extents, kernel, stride, dilation, low padding.</summary>
+    internal readonly record struct Axis(int Input, int Output, int Kernel, int Stride, int Dilation, int Pad);
 
-    private static readonly Axis Unit = new(1, 1, 1, 1, 1, 0);
+    /// <summary>An axis of extent 1 (the unused depth/height of 1-D and 2-D plans).</summary>
+    internal static readonly Axis Unit = new(1, 1, 1, 1, 1, 0);
 
     // One spatial axis: kernel 1-4, stride 1-3, dilation 1-3, padding 0..kernel each side; the output
     // is PyTorch's extent, sometimes one less (callers may trim) or one more (the kernel must still
@@ -51,13 +53,18 @@ internal static class ConvCases
     }
 
     private static Gen<(Axis D, Axis H, Axis W)> SpatialGen(bool transposed) =>
-        from rank in Gen.Choose(1, 3)
-        from a in AxisGen(transposed)
-        from b in AxisGen(transposed)
-        from c in AxisGen(transposed)
-        select rank switch { 1 => (Unit, Unit, c), 2 => (Unit, b, c), _ => (a, b, c) };
+        Spatial(Gen.Choose(1, 3), AxisGen(transposed), AxisGen(transposed), AxisGen(transposed));
 
-    private static ConvPlan Plan(int batch, int groups, int cin, int cout, (Axis D, Axis H, Axis W) x) =>
+    /// <summary>1-D to 3-D geometries: the axes a plan of the drawn rank uses, <see cref="Unit"/> for the rest.</summary>
+    internal static Gen<(Axis D, Axis H, Axis W)> Spatial(Gen<int> rank, Gen<Axis> depth, Gen<Axis> height, Gen<Axis> width) =>
+        from r in rank
+        from a in depth
+        from b in height
+        from c in width
+        select r switch { 1 => (Unit, Unit, c), 2 => (Unit, b, c), _ => (a, b, c) };
+
+    /// <summary>The plan of <paramref name="x"/>'s geometry with these channels.</summary>
+    internal static ConvPlan Plan(int batch, int groups, int cin, int cout, (Axis D, Axis H, Axis W) x) =>
         new(batch, groups, cin, cout,
             new Dim3(x.D.Input, x.H.Input, x.W.Input), new Dim3(x.D.Output, x.H.Output, x.W.Output),
             new Dim3(x.D.Kernel, x.H.Kernel, x.W.Kernel), new Dim3(x.D.Stride, x.H.Stride, x.W.Stride),

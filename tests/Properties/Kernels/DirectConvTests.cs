@@ -14,12 +14,8 @@ namespace Functional.Properties.Kernels;
 /// </summary>
 internal static class DirectCases
 {
-    private readonly record struct Axis(int Input, int Output, int Kernel, int Stride, int Dilation, int Pad);
-
-    private static readonly Axis Unit = new(1, 1, 1, 1, 1, 0);
-
     /// <summary>The width axis: output 17-90 columns, kernel 1-7.</summary>
-    private static Gen<Axis> Width =>
+    private static Gen<ConvCases.Axis> Width =>
         from k in Gen.Choose(1, 7)
         from s in Gen.Choose(1, 3)
         from d in Gen.Choose(1, 3)
@@ -30,7 +26,7 @@ internal static class DirectCases
         select MakeAxis(k, s, d, padLo, padHi, Math.Max(1, (ow - 1) * s + d * (k - 1) + 1 - padLo - padHi), delta);
 
     /// <summary>A depth or height axis: input 1-7, kernel 1-4.</summary>
-    private static Gen<Axis> Short =>
+    private static Gen<ConvCases.Axis> Short =>
         from k in Gen.Choose(1, 4)
         from s in Gen.Choose(1, 3)
         from d in Gen.Choose(1, 2)
@@ -40,7 +36,7 @@ internal static class DirectCases
         from delta in Gen.Frequency((6, Gen.Constant(0)), (1, Gen.Constant(-1)), (1, Gen.Constant(1)))
         select MakeAxis(k, s, d, padLo, padHi, Math.Max(input, d * (k - 1) + 1 - padLo - padHi), delta);
 
-    private static Axis MakeAxis(int k, int s, int d, int padLo, int padHi, int input, int delta) =>
+    private static ConvCases.Axis MakeAxis(int k, int s, int d, int padLo, int padHi, int input, int delta) =>
         new(input, Math.Max(1, ReferenceConv.ForwardExtent(input, k, s, d, padLo, padHi) + delta), k, s, d, padLo);
 
     public static Gen<ConvCase> Direct =>
@@ -48,17 +44,10 @@ internal static class DirectCases
         from groups in Gen.Frequency((3, Gen.Constant(1)), (1, Gen.Choose(2, 3)))
         from cg in Gen.Choose(2, 4)
         from ocg in Gen.Choose(1, 13)
-        from rank in Gen.Choose(1, 3)
-        from a in Short
-        from b in Short
-        from c in Width
+        from x in ConvCases.Spatial(Gen.Choose(1, 3), Short, Short, Width)
         from bias in Gen.Elements(true, false)
         from seed in Gen.Choose(0, int.MaxValue)
-        let x = rank switch { 1 => (D: Unit, H: Unit, W: c), 2 => (D: Unit, H: b, W: c), _ => (D: a, H: b, W: c) }
-        select new ConvCase(new ConvPlan(batch, groups, groups * cg, groups * ocg,
-            new Dim3(x.D.Input, x.H.Input, x.W.Input), new Dim3(x.D.Output, x.H.Output, x.W.Output),
-            new Dim3(x.D.Kernel, x.H.Kernel, x.W.Kernel), new Dim3(x.D.Stride, x.H.Stride, x.W.Stride),
-            new Dim3(x.D.Dilation, x.H.Dilation, x.W.Dilation), new Dim3(x.D.Pad, x.H.Pad, x.W.Pad)), bias, seed)
+        select new ConvCase(ConvCases.Plan(batch, groups, groups * cg, groups * ocg, x), bias, seed)
         into conv
         where conv.Plan.Kernel.Volume > 1 // a 1×1 kernel keeps the GEMM path
         select conv;

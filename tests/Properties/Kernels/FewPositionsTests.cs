@@ -27,13 +27,14 @@ public class FewPositionsTests
         from seed in Gen.Choose(0, int.MaxValue)
         let span = (k - 1) * dilation + 1
         let input = Math.Max(extent, span)
-        let output = (input + 2 * pad - span) / stride + 1
-        let inDim = rank switch { 1 => new Dim3(1, 1, input), 2 => new Dim3(1, input, input + 1), _ => new Dim3(input, input, input) }
-        let outDim = rank switch { 1 => new Dim3(1, 1, output), 2 => new Dim3(1, output, (input + 1 + 2 * pad - span) / stride + 1), _ => Dim3.All(output) }
-        let kernel = rank switch { 1 => new Dim3(1, 1, k), 2 => new Dim3(1, k, k), _ => Dim3.All(k) }
-        let lift = (Func<int, Dim3>)(v => rank switch { 1 => new Dim3(1, 1, v), 2 => new Dim3(1, v, v), _ => Dim3.All(v) })
-        select new ConvCase(new ConvPlan(batch, groups, groups * cg, groups * ocg, inDim, outDim, kernel,
-            lift(stride), lift(dilation), rank == 1 ? new Dim3(0, 0, pad) : rank == 2 ? new Dim3(0, pad, pad) : Dim3.All(pad)), bias, seed);
+        let axis = (Func<int, ConvCases.Axis>)(n => new(n, (n + 2 * pad - span) / stride + 1, k, stride, dilation, pad))
+        let x = rank switch
+        {
+            1 => (ConvCases.Unit, ConvCases.Unit, axis(input)),
+            2 => (ConvCases.Unit, axis(input), axis(input + 1)),
+            _ => (axis(input), axis(input), axis(input)),
+        }
+        select new ConvCase(ConvCases.Plan(batch, groups, groups * cg, groups * ocg, x), bias, seed);
 
     private static int Pow(int b, int e) => e == 0 ? 1 : b * Pow(b, e - 1);
 

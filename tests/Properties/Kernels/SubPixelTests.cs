@@ -8,14 +8,10 @@ namespace Functional.Properties.Kernels;
 /// <summary>Generators for strided transposed convolutions (at least one stride above 1), the sub-pixel kernel's domain.</summary>
 internal static class SubPixelCases
 {
-    private readonly record struct Axis(int Input, int Output, int Kernel, int Stride, int Dilation, int Pad);
-
-    private static readonly Axis Unit = new(1, 1, 1, 1, 1, 0);
-
     // One axis: kernel 1-5 (below, at and above the stride), stride 1-3, dilation 1-3, padding up to one past
     // dilation·(kernel-1), output_padding below max(stride, dilation); the output is PyTorch's extent, sometimes
     // one less or one or two more (plan.Output is authoritative).
-    private static Gen<Axis> AxisGen(int maxInput) =>
+    private static Gen<ConvCases.Axis> AxisGen(int maxInput) =>
         from k in Gen.Choose(1, 5)
         from s in Gen.Choose(1, 3)
         from d in Gen.Frequency((4, Gen.Constant(1)), (1, Gen.Choose(2, 3)))
@@ -23,20 +19,10 @@ internal static class SubPixelCases
         from input in Gen.Choose(1, maxInput)
         from outPad in Gen.Choose(0, Math.Max(s, d) - 1)
         from delta in Gen.Frequency((6, Gen.Constant(0)), (1, Gen.Constant(-1)), (1, Gen.Constant(1)), (1, Gen.Constant(2)))
-        select new Axis(input, Math.Max(1, ReferenceConv.TransposedExtent(input, k, s, d, pad, pad, outPad) + delta), k, s, d, pad);
+        select new ConvCases.Axis(input, Math.Max(1, ReferenceConv.TransposedExtent(input, k, s, d, pad, pad, outPad) + delta), k, s, d, pad);
 
-    private static Gen<(Axis D, Axis H, Axis W)> SpatialGen(int maxInput) =>
-        from rank in Gen.Frequency((2, Gen.Constant(1)), (4, Gen.Constant(2)), (1, Gen.Constant(3)))
-        from a in AxisGen(maxInput)
-        from b in AxisGen(maxInput)
-        from c in AxisGen(maxInput)
-        select rank switch { 1 => (Unit, Unit, c), 2 => (Unit, b, c), _ => (a, b, c) };
-
-    private static ConvPlan Plan(int batch, int groups, int cin, int cout, (Axis D, Axis H, Axis W) x) =>
-        new(batch, groups, cin, cout,
-            new Dim3(x.D.Input, x.H.Input, x.W.Input), new Dim3(x.D.Output, x.H.Output, x.W.Output),
-            new Dim3(x.D.Kernel, x.H.Kernel, x.W.Kernel), new Dim3(x.D.Stride, x.H.Stride, x.W.Stride),
-            new Dim3(x.D.Dilation, x.H.Dilation, x.W.Dilation), new Dim3(x.D.Pad, x.H.Pad, x.W.Pad));
+    private static Gen<(ConvCases.Axis D, ConvCases.Axis H, ConvCases.Axis W)> SpatialGen(int maxInput) =>
+        ConvCases.Spatial(Gen.Frequency((2, Gen.Constant(1)), (4, Gen.Constant(2)), (1, Gen.Constant(3))), AxisGen(maxInput), AxisGen(maxInput), AxisGen(maxInput));
 
     private static bool Strided(ConvPlan p) => p.Stride != Dim3.All(1);
 
@@ -49,7 +35,7 @@ internal static class SubPixelCases
          from x in SpatialGen(9)
          from bias in Gen.Elements(true, false)
          from seed in Gen.Choose(0, int.MaxValue)
-         select new ConvCase(Plan(batch, groups, groups * cg, groups * ocg, x), bias, seed)).Where(c => Strided(c.Plan));
+         select new ConvCase(ConvCases.Plan(batch, groups, groups * cg, groups * ocg, x), bias, seed)).Where(c => Strided(c.Plan));
 
     /// <summary>
     /// More channels (12-72 in, 4-40 out per group): several micro-tiles, residues sharing a GEMM call, output-channel
@@ -63,7 +49,7 @@ internal static class SubPixelCases
          from x in SpatialGen(6)
          from bias in Gen.Elements(true, false)
          from seed in Gen.Choose(0, int.MaxValue)
-         select new ConvCase(Plan(batch, groups, groups * cg, groups * ocg, x), bias, seed)).Where(c => Strided(c.Plan));
+         select new ConvCase(ConvCases.Plan(batch, groups, groups * cg, groups * ocg, x), bias, seed)).Where(c => Strided(c.Plan));
 
     public static Gen<ConvCase> Any => Gen.Frequency((3, Small), (1, Wide));
 }
