@@ -245,8 +245,7 @@ public record Upsample : Layer
         if (Mode == UpsampleMode.Area)
         {
             var sizes = output.Select(o => (int?)o).ToArray();
-            Layer pool = rank switch { 1 => new AdaptiveAvgPool1d(sizes), 2 => new AdaptiveAvgPool2d(sizes), _ => new AdaptiveAvgPool3d(sizes) };
-            return pool.Forward(input);
+            return AdaptiveAvgPoolNd.Members.Create(rank, sizes).Forward(input);
         }
         int taps = Taps;
         // Index and weight tables per dimension, extended to (D, H, W) with size-1 dimensions in front.
