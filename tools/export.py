@@ -18,6 +18,7 @@ Runs with any PyTorch >= 1.13. A module it cannot describe fails with a message 
 """
 
 import argparse
+import enum
 import inspect
 import json
 import struct
@@ -40,6 +41,8 @@ class ExportError(ValueError):
 
 
 def _json_value(value, where):
+    if isinstance(value, enum.Enum):  # torchvision's InterpolationMode: by its value, "bilinear"
+        return _json_value(value.value, where)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (tuple, list, torch.Size)):
@@ -47,8 +50,16 @@ def _json_value(value, where):
     raise ExportError(f"{where}: cannot describe a value of type {type(value).__name__}: {value!r}")
 
 
+# torchvision's tensor transforms that Functional rebuilds as layers, so a preprocessing
+# pipeline can be exported in front of a model: nn.Sequential(T.Resize(256), ..., model).
+TRANSFORMS = {"Resize", "CenterCrop", "Normalize"}
+
+
 def _is_torch_layer(module):
-    return type(module).__module__.startswith("torch.nn.modules") and not isinstance(module, (nn.Sequential,) + CONTAINERS)
+    cls = type(module)
+    if cls.__module__ == "torchvision.transforms.transforms" and cls.__name__ in TRANSFORMS:
+        return True
+    return cls.__module__.startswith("torch.nn.modules") and not isinstance(module, (nn.Sequential,) + CONTAINERS)
 
 
 def describe_layer(module, type_name=None):

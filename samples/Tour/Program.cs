@@ -55,6 +55,8 @@ using (var resnetCase = SafeTensors.Open(Path.Combine(FindUp("tests/Parity/cases
     Console.WriteLine($"{resnet.ParameterCount:N0} parameters; {image.Shape} -> {logits.Shape} in {times[times.Count / 2]:0.0} ms (median of 10 calls); " +
                       $"max |diff| to torchvision {logits.MaxAbsDiff(resnetCase.ReadFloat("output")):0.0e+0}");
     Console.WriteLine(string.Join("\n", resnet.ToString().Split('\n').Take(12)) + "\n  ...");
+    // torchinfo's summary(model, input_size): every call's output shape, parameters, multiply-adds; nothing runs.
+    Console.WriteLine(resnet.Summary(image.Shape));
 }
 Console.WriteLine();
 

@@ -8,7 +8,7 @@ public class ModelTests
 {
     private static string Case(string family, string name) => Path.Combine(ParityTests.CasesFolder, family, name + ".safetensors");
 
-    private static string Sample(string file)
+    internal static string Sample(string file)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
