@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Packs Functional and Functional.Kernels (after the solution's Release build), then builds and runs
 # a fresh console app outside the solution that uses only those packages, from a local feed and its
-# own NuGet cache: it classifies samples/Classify/sample.ppm through Resize >> CenterCrop >>
-# Normalize >> model and checks PyTorch's top-5. A broken package fails here.
+# own NuGet cache, published with Native AOT (trimming/AOT warnings are errors): it classifies
+# samples/Classify/sample.ppm through Resize >> CenterCrop >> Normalize >> model and checks
+# PyTorch's top-5. A broken package fails here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -35,6 +36,8 @@ cat > "$work/app/App.csproj" <<XML
     <ImplicitUsings>enable</ImplicitUsings>
     <Nullable>enable</Nullable>
     <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+    <PublishAot>true</PublishAot>
+    <InvariantGlobalization>true</InvariantGlobalization>
   </PropertyGroup>
   <ItemGroup>
     <PackageReference Include="Functional" Version="$version" />
@@ -43,6 +46,7 @@ cat > "$work/app/App.csproj" <<XML
 XML
 cp samples/Classify/*.cs "$work/app/"
 export NUGET_PACKAGES="$work/packages"
-dotnet run --project "$work/app" -c Release -- \
+dotnet publish "$work/app" -c Release -o "$work/out" --nologo -v quiet
+"$work/out/App" \
   "$repo/samples/Classify/tiny_classifier.safetensors" "$repo/samples/Classify/sample.ppm" \
   --labels "$repo/samples/Classify/imagenet_classes.txt" --expect "$repo/samples/Classify/expected.txt"
