@@ -90,6 +90,16 @@ public abstract record PadNd : Layer
 
     /// <inheritdoc/>
     protected override string ExtraRepr() => Padding.ToString();
+
+    internal static readonly ByRank<Dims, PadNd> Zero = new("zero pads have", p => new ZeroPad1d(p), p => new ZeroPad2d(p), p => new ZeroPad3d(p));
+
+    internal static readonly ByRank<Dims, PadNd> Reflection =
+        new("reflection pads have", p => new ReflectionPad1d(p), p => new ReflectionPad2d(p), p => new ReflectionPad3d(p));
+
+    internal static readonly ByRank<Dims, PadNd> Replication =
+        new("replication pads have", p => new ReplicationPad1d(p), p => new ReplicationPad2d(p), p => new ReplicationPad3d(p));
+
+    internal static readonly ByRank<Dims, PadNd> Circular = new("circular pads have", p => new CircularPad1d(p), p => new CircularPad2d(p), p => new CircularPad3d(p));
 }
 
 /// <summary>
@@ -99,6 +109,9 @@ public abstract record PadNd : Layer
 public abstract record ConstantPadNd : PadNd
 {
     private protected ConstantPadNd(int rank, Dims padding, PyNumber value) : base(rank, padding, PaddingMode.Zeros, value) { }
+
+    internal static readonly ByRank<(Dims Padding, PyNumber Value), ConstantPadNd> Members = new("constant pads have",
+        a => new ConstantPad1d(a.Padding, a.Value), a => new ConstantPad2d(a.Padding, a.Value), a => new ConstantPad3d(a.Padding, a.Value));
 
     /// <inheritdoc/>
     public override string TypeName => $"ConstantPad{SpatialRank}d";

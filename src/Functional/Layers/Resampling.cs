@@ -236,8 +236,7 @@ public record Upsample : Layer
         if (Mode == UpsampleMode.Area)
         {
             var sizes = output.Select(o => (int?)o).ToArray();
-            Layer pool = rank switch { 1 => new AdaptiveAvgPool1d(sizes), 2 => new AdaptiveAvgPool2d(sizes), _ => new AdaptiveAvgPool3d(sizes) };
-            return pool.Forward(input);
+            return AdaptiveAvgPoolNd.Members.Create(rank, sizes).Forward(input);
         }
         int taps = Mode switch { UpsampleMode.Bicubic => 4, UpsampleMode.Nearest or UpsampleMode.NearestExact => 1, _ => 2 };
         // Index and weight tables per dimension, extended to (D, H, W) with size-1 dimensions in front.
