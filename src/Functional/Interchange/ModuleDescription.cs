@@ -68,7 +68,12 @@ public static partial class ModuleDescription
         var children = new List<(string Name, Layer Layer)>();
         if (args.Raw("children") is { ValueKind: JsonValueKind.Object } c)
             foreach (var child in c.EnumerateObject())
+            {
+                // As torch.nn.Module.add_module: a child's name is a state_dict key part.
+                if (child.Name.Length == 0 || child.Name.Contains('.'))
+                    throw new ModuleDescriptionException($"{type}: child name '{child.Name}' must be non-empty and without '.'");
                 children.Add((child.Name, Build(child.Value, weights.At(child.Name))));
+            }
         var nodes = args.Array("graph").Select(ParseNode).ToList();
         args.EnsureAllRead();
         return new Module(type, children, new Graph(nodes, children.ToDictionary(x => x.Name, x => x.Layer)));

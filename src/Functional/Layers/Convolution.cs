@@ -141,9 +141,10 @@ public abstract record ConvNd : ConvLayer
                 throw Error($"padding ({before[i]}, {after[i]}) must be smaller than the input size {n} of spatial dimension {i} for padding_mode='reflect' (input {input})");
             if (PaddingMode == PaddingMode.Circular && (before[i] > n || after[i] > n))
                 throw Error($"padding ({before[i]}, {after[i]}) must be at most the input size {n} of spatial dimension {i} for padding_mode='circular' (input {input})");
-            output[i] = WindowFormula.Output(n, KernelSize[i], Stride[i], before[i], after[i], Dilation[i]);
-            if (output[i] < 1)
-                throw Error($"output size {output[i]} < 1 in spatial dimension {i}: ⌊(in {n} + padding {before[i]}+{after[i]} − dilation {Dilation[i]}·(kernel {KernelSize[i]} − 1) − 1) / stride {Stride[i]}⌋ + 1; the dilated kernel is larger than the padded input {input}");
+            long size = WindowFormula.Output(n, KernelSize[i], Stride[i], before[i], after[i], Dilation[i]);
+            if (size < 1)
+                throw Error($"output size {size} < 1 in spatial dimension {i}: ⌊(in {n} + padding {before[i]}+{after[i]} − dilation {Dilation[i]}·(kernel {KernelSize[i]} − 1) − 1) / stride {Stride[i]}⌋ + 1; the dilated kernel is larger than the padded input {input}");
+            output[i] = Extent(size, $"the output size in spatial dimension {i} (input {input})");
         }
         var lead = batched ? new Shape(input[0], OutChannels) : new Shape(OutChannels);
         return lead.Concat(new Shape(output));
@@ -354,9 +355,10 @@ public abstract record ConvTransposeNd : ConvLayer, IAcceptsOutputSize
         for (int i = 0; i < SpatialRank; i++)
         {
             int n = input[input.Rank - SpatialRank + i];
-            output[i] = WindowFormula.TransposedOutput(n, KernelSize[i], Stride[i], Padding[i], Padding[i], Dilation[i], outputPadding[i]);
-            if (output[i] < 1)
-                throw Error($"output size {output[i]} < 1 in spatial dimension {i}: (in {n} − 1)·stride {Stride[i]} − 2·padding {Padding[i]} + dilation {Dilation[i]}·(kernel {KernelSize[i]} − 1) + output_padding {outputPadding[i]} + 1 (input {input})");
+            long size = WindowFormula.TransposedOutput(n, KernelSize[i], Stride[i], Padding[i], Padding[i], Dilation[i], outputPadding[i]);
+            if (size < 1)
+                throw Error($"output size {size} < 1 in spatial dimension {i}: (in {n} − 1)·stride {Stride[i]} − 2·padding {Padding[i]} + dilation {Dilation[i]}·(kernel {KernelSize[i]} − 1) + output_padding {outputPadding[i]} + 1 (input {input})");
+            output[i] = Extent(size, $"the output size in spatial dimension {i} (input {input})");
         }
         var lead = batched ? new Shape(input[0], OutChannels) : new Shape(OutChannels);
         return lead.Concat(new Shape(output));
@@ -378,11 +380,11 @@ public abstract record ConvTransposeNd : ConvLayer, IAcceptsOutputSize
         for (int i = 0; i < SpatialRank; i++)
         {
             int n = input[input.Rank - SpatialRank + i];
-            int min = WindowFormula.TransposedOutput(n, KernelSize[i], Stride[i], Padding[i], Padding[i], Dilation[i], 0);
-            int max = min + Stride[i] - 1;
+            long min = WindowFormula.TransposedOutput(n, KernelSize[i], Stride[i], Padding[i], Padding[i], Dilation[i], 0);
+            long max = min + Stride[i] - 1;
             if (sizes[i] < min || sizes[i] > max)
                 throw Error($"requested an output size of [{string.Join(", ", sizes)}], but valid sizes range from {min} to {max} in spatial dimension {i} (for an input of {input})");
-            padding[i] = sizes[i] - min;
+            padding[i] = (int)(sizes[i] - min); // below stride: in range
         }
         return padding;
     }

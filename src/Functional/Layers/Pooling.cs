@@ -70,10 +70,11 @@ public abstract record PoolNd : Layer
         for (int i = 0; i < SpatialRank; i++)
         {
             int n = input[lead + i];
-            output[i] = WindowFormula.Output(n, k[i], s[i], p[i], p[i], d[i], CeilMode);
-            if (output[i] < 1 || n < 1)
-                throw Error($"given input size {input}, the calculated output size in spatial dimension {i} is {output[i]}: too small " +
+            long size = WindowFormula.Output(n, k[i], s[i], p[i], p[i], d[i], CeilMode);
+            if (size < 1 || n < 1)
+                throw Error($"given input size {input}, the calculated output size in spatial dimension {i} is {size}: too small " +
                     $"(input {n}, padding {p[i]}, dilation {d[i]}, kernel {k[i]}, stride {s[i]}, ceil_mode={PyRepr.Bool(CeilMode)})");
+            output[i] = Extent(size, $"the output size in spatial dimension {i} (input {input})");
         }
         return input.Take(lead).Concat(new Shape(output));
     }
@@ -527,7 +528,7 @@ public abstract record MaxUnpoolNd : Layer, IUnpool
         int lead = PoolChecks.Lead(this, input, SpatialRank);
         var defaults = new int[SpatialRank];
         for (int i = 0; i < SpatialRank; i++)
-            defaults[i] = (input[lead + i] - 1) * Stride[i] - 2 * Padding[i] + KernelSize[i];
+            defaults[i] = Extent(((long)input[lead + i] - 1) * Stride[i] - 2L * Padding[i] + KernelSize[i], $"the output size in spatial dimension {i} (input {input})");
         var sizes = defaults;
         if (outputSize is not null)
         {
@@ -536,7 +537,7 @@ public abstract record MaxUnpoolNd : Layer, IUnpool
                 throw Error($"output_size should be a sequence containing {SpatialRank} or {SpatialRank + 2} elements, but it has a length of '{outputSize.Count}'");
             for (int i = 0; i < SpatialRank; i++)
             {
-                int min = defaults[i] - Stride[i], max = defaults[i] + Stride[i];
+                long min = (long)defaults[i] - Stride[i], max = (long)defaults[i] + Stride[i];
                 if (!(min < sizes[i] && sizes[i] < max))
                     throw Error($"invalid output_size [{string.Join(", ", sizes)}] (dim {i} must be between {min} and {max}, exclusive)");
             }
