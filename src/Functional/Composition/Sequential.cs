@@ -16,13 +16,31 @@ public sealed record Sequential : Layer, IReadOnlyList<Layer>
 {
     private readonly ImmutableArray<Layer> layers;
 
+    /// <summary>The fused execution plan (<see cref="Fusion"/>), made on first use; default until then.</summary>
+    private ImmutableArray<Layer> plan;
+
     private Sequential(ImmutableArray<Layer> layers) => this.layers = layers;
 
     /// <summary>The layers, in order.</summary>
     public ImmutableArray<Layer> Layers
     {
         get => layers;
-        init => layers = value.IsDefault ? [] : value;
+        init
+        {
+            layers = value.IsDefault ? [] : value;
+            plan = default; // a `with` copy must not run the original's plan
+        }
+    }
+
+    /// <summary>What <see cref="Compute"/> runs: the fused plan, or the layers as written when fusion is off.</summary>
+    private ImmutableArray<Layer> Execution
+    {
+        get
+        {
+            if (!Fusion.Enabled) return layers;
+            if (plan.IsDefault) plan = Fusion.Chain(layers); // racing threads build equal plans
+            return plan;
+        }
     }
 
     /// <summary>A flat sequential of <paramref name="layers"/>: sequentials among them are spliced in.</summary>
@@ -83,7 +101,7 @@ public sealed record Sequential : Layer, IReadOnlyList<Layer>
         var x = input;
         Layer? producer = null;
         Tensor? producerInput = null;
-        foreach (var l in layers)
+        foreach (var l in Execution)
         {
             // x is this container's alone when its producer made it: the next layer may write over it.
             var y = producer?.Returns == ForwardResult.New ? l.ForwardConsuming(x) : l.Forward(x);
