@@ -16,8 +16,8 @@ public sealed record Sequential : Layer, IReadOnlyList<Layer>
 {
     private readonly ImmutableArray<Layer> layers;
 
-    /// <summary>The fused execution plan (<see cref="Fusion"/>), made on first use; default until then.</summary>
-    private ImmutableArray<Layer> plan;
+    /// <summary>The execution plans (<see cref="Fusion"/>: fused, and as written), made on first use; default until then.</summary>
+    private ImmutableArray<Fusion.Step> fused, unfused;
 
     private Sequential(ImmutableArray<Layer> layers) => this.layers = layers;
 
@@ -28,20 +28,14 @@ public sealed record Sequential : Layer, IReadOnlyList<Layer>
         init
         {
             layers = value.IsDefault ? [] : value;
-            plan = default; // a `with` copy must not run the original's plan
+            fused = unfused = default; // a `with` copy must not run the original's plan
         }
     }
 
-    /// <summary>What <see cref="Compute"/> runs: the fused plan, or the layers as written when fusion is off.</summary>
-    private ImmutableArray<Layer> Execution
-    {
-        get
-        {
-            if (!Fusion.Enabled) return layers;
-            if (plan.IsDefault) plan = Fusion.Chain(layers); // racing threads build equal plans
-            return plan;
-        }
-    }
+    /// <summary>What <see cref="Execute"/> runs: the fused plan, or the layers as written when fusion is off (racing threads build equal plans).</summary>
+    private ImmutableArray<Fusion.Step> Steps => Fusion.Enabled
+        ? fused.IsDefault ? fused = Fusion.Chain(layers) : fused
+        : unfused.IsDefault ? unfused = Fusion.Unfused(layers) : unfused;
 
     /// <summary>A flat sequential of <paramref name="layers"/>: sequentials among them are spliced in.</summary>
     public static Sequential Of(params Layer[] layers)
@@ -75,36 +69,43 @@ public sealed record Sequential : Layer, IReadOnlyList<Layer>
     public Sequential this[Range range] => new(layers[range]);
 
     /// <inheritdoc/>
-    public override Shape OutputShape(Shape input)
+    public override Shape OutputShape(Shape input) => Plan(input).Output;
+
+    internal override ShapePlan Plan(Shape input)
     {
+        var parts = new ShapePlan[layers.Length];
         var shape = input;
         for (int i = 0; i < layers.Length; i++)
         {
-            try { shape = layers[i].OutputShape(shape); }
+            try { parts[i] = layers[i].Plan(shape); }
             catch (ShapeException e)
             {
                 throw new ShapeException($"Sequential layer ({i}) {layers[i].TypeName} given input of shape {shape}: {e.Message}");
             }
+            shape = parts[i].Output;
         }
-        return shape;
+        return new(input, shape, parts);
     }
 
     /// <summary>Checks that an input of shape <paramref name="input"/> flows through every layer; returns the output shape.</summary>
     public Shape Check(Shape input) => OutputShape(input);
 
     /// <inheritdoc/>
-    protected override Tensor Compute(Tensor input, Shape outputShape)
+    protected override Tensor Compute(Tensor input, Shape outputShape) => Run(input, Plan(input.Shape));
+
+    private protected override Tensor Execute(Tensor input, ShapePlan plan, bool consuming)
     {
         // Each intermediate is disposed as soon as the next layer has consumed it, so the layer
         // after that writes its output into the same, still cached, memory (or the next layer
-        // writes over it directly: ForwardConsuming).
+        // writes over it directly: Run's consuming).
         var x = input;
         Layer? producer = null;
         Tensor? producerInput = null;
-        foreach (var l in Execution)
+        foreach (var step in Steps)
         {
+            var l = step.Layer;
             // x is this container's alone when its producer made it: the next layer may write over it.
-            var y = producer?.Returns == ForwardResult.New ? l.ForwardConsuming(x) : l.Forward(x);
+            var y = l.Run(x, step.Plan(plan.Parts!), consuming: producer?.Returns == ForwardResult.New);
             if (ReferenceEquals(y, x)) continue;
             if (producer is not null) DisposeIntermediate(producer, producerInput!, x, y);
             (producer, producerInput, x) = (l, x, y);

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Text;
 using Functional.Kernels;
 
@@ -11,23 +10,9 @@ namespace Functional;
 /// </summary>
 internal static class ConvActivationFusion
 {
-    /// <summary>The pass over a chain.</summary>
-    public static ImmutableArray<Layer> Apply(ImmutableArray<Layer> chain)
-    {
-        ImmutableArray<Layer>.Builder? plan = null;
-        for (int i = 0; i < chain.Length; i++)
-        {
-            if (i + 1 < chain.Length && chain[i] is ConvNd conv && PostOpOf(chain[i + 1]) is { } post)
-            {
-                plan ??= ConvBatchNormFolding.Copy(chain, i);
-                plan.Add(new ConvWithPostOp(conv, post));
-                i++;
-                continue;
-            }
-            plan?.Add(chain[i]);
-        }
-        return plan?.ToImmutable() ?? chain;
-    }
+    /// <summary>The rule: a convolution and an activation after it, as one step; else null.</summary>
+    public static Layer? Rewrite(Layer first, Layer second) =>
+        first is ConvNd conv && PostOpOf(second) is { } post ? new ConvWithPostOp(conv, post) : null;
 
     /// <summary>The epilogue form of an activation layer, or null.</summary>
     public static PostOp? PostOpOf(Layer layer) => layer switch

@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-
 namespace Functional;
 
 /// <summary>
@@ -12,31 +10,8 @@ namespace Functional;
 /// </summary>
 internal static class ConvBatchNormFolding
 {
-    /// <summary>The pass over a chain.</summary>
-    public static ImmutableArray<Layer> Apply(ImmutableArray<Layer> chain)
-    {
-        ImmutableArray<Layer>.Builder? plan = null;
-        for (int i = 0; i < chain.Length; i++)
-        {
-            if (i + 1 < chain.Length && chain[i] is ConvNd conv && chain[i + 1] is BatchNormNd bn && Fold(conv, bn) is { } folded)
-            {
-                plan ??= Copy(chain, i);
-                plan.Add(folded);
-                i++;
-                continue;
-            }
-            plan?.Add(chain[i]);
-        }
-        return plan?.ToImmutable() ?? chain;
-    }
-
-    /// <summary>The chain's first <paramref name="count"/> layers, to continue with rewritten ones.</summary>
-    internal static ImmutableArray<Layer>.Builder Copy(ImmutableArray<Layer> chain, int count)
-    {
-        var b = ImmutableArray.CreateBuilder<Layer>(chain.Length);
-        for (int j = 0; j < count; j++) b.Add(chain[j]);
-        return b;
-    }
+    /// <summary>The rule: a convolution and a BatchNorm after it, folded; else null.</summary>
+    public static Layer? Rewrite(Layer first, Layer second) => first is ConvNd conv && second is BatchNormNd bn ? Fold(conv, bn) : null;
 
     /// <summary>The folded convolution, or null when <paramref name="bn"/> does not apply to <paramref name="conv"/>'s output as a fixed affine map.</summary>
     public static ConvNd? Fold(ConvNd conv, BatchNormNd bn)
