@@ -170,28 +170,7 @@ public sealed class Tensor : IDisposable
     /// The same elements with another shape (a view: no copy). One extent may be -1 and is
     /// inferred, as in PyTorch's <c>reshape</c>.
     /// </summary>
-    public Tensor Reshape(params int[] shape)
-    {
-        int infer = Array.IndexOf(shape, -1);
-        if (infer >= 0)
-        {
-            long known = 1;
-            for (int i = 0; i < shape.Length; i++)
-                if (i != infer)
-                {
-                    if (shape[i] < 0) throw new ShapeException($"reshape: invalid extent {shape[i]} in [{string.Join(", ", shape)}].");
-                    known *= shape[i];
-                }
-            if (known == 0 || Count % known != 0)
-                throw new ShapeException($"shape '[{string.Join(", ", shape)}]' is invalid for input of size {Count}");
-            shape = (int[])shape.Clone();
-            shape[infer] = (int)(Count / known);
-        }
-        var s = new Shape(shape);
-        if (s.ElementCount != Count)
-            throw new ShapeException($"shape '{s}' is invalid for input of size {Count}");
-        return View(s);
-    }
+    public Tensor Reshape(params int[] shape) => View(TensorFunctions.ReshapeShape(Shape, shape));
 
     /// <summary>The same elements with another shape (a view: no copy).</summary>
     public Tensor Reshape(Shape shape) => Reshape(shape.ToArray());
