@@ -80,7 +80,10 @@ public static partial class ModuleDescription
         args.EnsureAllRead();
         var attributes = new Dictionary<string, Tensor>();
         foreach (var n in nodes.Where(n => n.Op == "get_attr" && n.Target.Length > 0 && !n.Target.Split('.').Contains("")))
-            attributes.TryAdd(n.Target, weights.GetStored(n.Target));
+        {
+            try { attributes.TryAdd(n.Target, weights.GetStored(n.Target)); }
+            catch (ModuleDescriptionException e) { throw new ModuleDescriptionException($"{type}: graph node '{n.Name}' (get_attr {n.Target}): {e.Message}"); }
+        }
         return new Module(type, children, new Graph(nodes, children.ToDictionary(x => x.Name, x => x.Layer), attributes, type));
     }
 
