@@ -72,7 +72,9 @@ public static partial class ModuleDescription
             if (c.ValueKind != JsonValueKind.Object) throw new ModuleDescriptionException($"{type}: 'children' must be an object of named child descriptions, got {c.ValueKind}");
             foreach (var child in c.EnumerateObject())
             {
-                if (child.Name.Length == 0) throw new ModuleDescriptionException($"{type}: a child needs a non-empty name");
+                // As torch.nn.Module.add_module: a child's name is a state_dict key part.
+                if (child.Name.Length == 0 || child.Name.Contains('.'))
+                    throw new ModuleDescriptionException($"{type}: child name '{child.Name}' must be non-empty and without '.'");
                 children.Add((child.Name, Build(child.Value, weights.At(child.Name))));
             }
         }
@@ -186,45 +188,15 @@ public static partial class ModuleDescription
     private static IEnumerable<(string Type, Builder Build)> PoolBuilders() =>
         new[] { 1, 2, 3 }.SelectMany(rank => new (string, Builder)[]
         {
-            ($"MaxPool{rank}d", (a, _) => MaxPool(rank, a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null),
-                a.Sizes("padding", rank, 0), a.Sizes("dilation", rank, 1), a.Bool("return_indices", false), a.Bool("ceil_mode", false))),
-            ($"AvgPool{rank}d", (a, _) => AvgPool(rank, a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Sizes("padding", rank, 0),
-                a.Bool("ceil_mode", false), a.Bool("count_include_pad", true), rank == 1 ? null : a.NullableInt("divisor_override"))),
-            ($"AdaptiveAvgPool{rank}d", (a, _) => rank switch
-            {
-                1 => new AdaptiveAvgPool1d(a.NullableSizes("output_size", rank)),
-                2 => new AdaptiveAvgPool2d(a.NullableSizes("output_size", rank)),
-                _ => new AdaptiveAvgPool3d(a.NullableSizes("output_size", rank)),
-            }),
-            ($"AdaptiveMaxPool{rank}d", (a, _) => rank switch
-            {
-                1 => new AdaptiveMaxPool1d(a.NullableSizes("output_size", rank), a.Bool("return_indices", false)),
-                2 => new AdaptiveMaxPool2d(a.NullableSizes("output_size", rank), a.Bool("return_indices", false)),
-                _ => new AdaptiveMaxPool3d(a.NullableSizes("output_size", rank), a.Bool("return_indices", false)),
-            }),
-            ($"MaxUnpool{rank}d", (a, _) => rank switch
-            {
-                1 => new MaxUnpool1d(a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Sizes("padding", rank, 0)),
-                2 => new MaxUnpool2d(a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Sizes("padding", rank, 0)),
-                _ => new MaxUnpool3d(a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Sizes("padding", rank, 0)),
-            }),
-        }).Concat(new[] { 1, 2 }.Select(rank => ($"LPPool{rank}d", (Builder)((a, _) => rank == 1
-            ? new LPPool1d(a.Number("norm_type"), a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Bool("ceil_mode", false))
-            : new LPPool2d(a.Number("norm_type"), a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Bool("ceil_mode", false))))));
-
-    private static MaxPoolNd MaxPool(int rank, Dims k, Dims? s, Dims p, Dims d, bool indices, bool ceil) => rank switch
-    {
-        1 => new MaxPool1d(k, s, p, d, indices, ceil),
-        2 => new MaxPool2d(k, s, p, d, indices, ceil),
-        _ => new MaxPool3d(k, s, p, d, indices, ceil),
-    };
-
-    private static AvgPoolNd AvgPool(int rank, Dims k, Dims? s, Dims p, bool ceil, bool countIncludePad, int? divisor) => rank switch
-    {
-        1 => new AvgPool1d(k, s, p, ceil, countIncludePad),
-        2 => new AvgPool2d(k, s, p, ceil, countIncludePad, divisor),
-        _ => new AvgPool3d(k, s, p, ceil, countIncludePad, divisor),
-    };
+            ($"MaxPool{rank}d", (a, _) => MaxPoolNd.Members.Create(rank, (a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null),
+                a.Sizes("padding", rank, 0), a.Sizes("dilation", rank, 1), a.Bool("return_indices", false), a.Bool("ceil_mode", false)))),
+            ($"AvgPool{rank}d", (a, _) => AvgPoolNd.Members.Create(rank, (a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null),
+                a.Sizes("padding", rank, 0), a.Bool("ceil_mode", false), a.Bool("count_include_pad", true), rank == 1 ? null : a.NullableInt("divisor_override")))),
+            ($"AdaptiveAvgPool{rank}d", (a, _) => AdaptiveAvgPoolNd.Members.Create(rank, a.NullableSizes("output_size", rank))),
+            ($"AdaptiveMaxPool{rank}d", (a, _) => AdaptiveMaxPoolNd.Members.Create(rank, (a.NullableSizes("output_size", rank), a.Bool("return_indices", false)))),
+            ($"MaxUnpool{rank}d", (a, _) => MaxUnpoolNd.Members.Create(rank, (a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Sizes("padding", rank, 0)))),
+        }).Concat(new[] { 1, 2 }.Select(rank => ($"LPPool{rank}d", (Builder)((a, _) =>
+            LPPoolNd.Members.Create(rank, (a.Number("norm_type"), a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Bool("ceil_mode", false)))))));
 
     private static Padding ConvPadding(ModuleArgs a, int rank) => a.Raw("padding") switch
     {

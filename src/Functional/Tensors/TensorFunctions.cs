@@ -40,13 +40,10 @@ public static class TensorFunctions
         if (Array.LastIndexOf(dims, -1) != infer) throw new ShapeException($"reshape: only one dimension can be inferred in [{string.Join(", ", dims)}]");
         if (infer >= 0)
         {
-            long known = 1;
-            for (int i = 0; i < dims.Length; i++)
-                if (i != infer)
-                {
-                    if (dims[i] < 0) throw new ShapeException($"reshape: invalid extent {dims[i]} in [{string.Join(", ", dims)}].");
-                    known *= dims[i];
-                }
+            var others = (int[])dims.Clone();
+            others[infer] = 1;
+            if (others.Any(d => d < 0)) throw new ShapeException($"reshape: invalid extent in [{string.Join(", ", dims)}].");
+            long known = Shape.ElementCountOf(others); // past MaxElements, it divides no tensor's size
             if (known == 0 || count % known != 0)
                 throw new ShapeException($"shape '[{string.Join(", ", dims)}]' is invalid for input of size {count}");
             dims[infer] = (int)(count / known);
