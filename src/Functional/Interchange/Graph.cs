@@ -306,17 +306,27 @@ public sealed record Graph : Layer
     // ---- running ----
 
     /// <inheritdoc/>
-    public override Shape OutputShape(Shape input) => FirstOf(Run(input, shapes: true).Output) switch
+    public override Shape OutputShape(Shape input) => Plan(input).Output;
+
+    /// <summary>The output shape, with each child layer's plan by node (see <see cref="Layer.Plan"/>), so a run checks no shape twice.</summary>
+    internal override ShapePlan Plan(Shape input)
     {
-        Shape s => s,
-        Tensor t => t.Shape, // a parameter returned as it is
-        _ => throw new ModuleDescriptionException($"{owner}: the graph's output holds no tensor"),
-    };
+        var plans = new ShapePlan[steps.Length];
+        var output = FirstOf(Run(input, shapes: true, plans).Output) switch
+        {
+            Shape s => s,
+            Tensor t => t.Shape, // a parameter returned as it is
+            _ => throw new ModuleDescriptionException($"{owner}: the graph's output holds no tensor"),
+        };
+        return new(input, output, plans);
+    }
 
     /// <inheritdoc/>
-    protected override Tensor Compute(Tensor input, Shape outputShape)
+    protected override Tensor Compute(Tensor input, Shape outputShape) => Run(input, Plan(input.Shape));
+
+    private protected override Tensor Execute(Tensor input, ShapePlan plan, bool consuming)
     {
-        var (output, owned) = Run(input, shapes: false);
+        var (output, owned) = Run(input, shapes: false, plan.Parts);
         var first = (Tensor)FirstOf(output)!;
         // The other outputs (a dict's "aux") nobody sees through Forward: give their storage back.
         foreach (var t in Tensors(output))
@@ -332,8 +342,7 @@ public sealed record Graph : Layer
     public IReadOnlyList<(string Name, Tensor Value)> ForwardOutputs(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        OutputShape(input.Shape);
-        var (output, _) = Run(input, shapes: false);
+        var (output, _) = Run(input, shapes: false, Plan(input.Shape).Parts);
         var named = new List<(string, Tensor)>();
         Name(output, "", named);
         return named;
@@ -373,7 +382,7 @@ public sealed record Graph : Layer
     /// Evaluates the nodes for tensors or for shapes. In a tensor run, <c>owned</c> counts for each
     /// tensor this run made how many live node values hold it; at zero it is disposed.
     /// </summary>
-    private (object? Output, Dictionary<Tensor, int> Owned) Run(object input, bool shapes)
+    private (object? Output, Dictionary<Tensor, int> Owned) Run(object input, bool shapes, ShapePlan[]? plans)
     {
         var values = new object?[steps.Length];
         var owned = new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance);
@@ -392,11 +401,17 @@ public sealed record Graph : Layer
                     case "call_module":
                         {
                             var x = Resolve(step.Arguments[0], values);
-                            if (shapes) value = step.Layer!.OutputShape(x is Tensor t0 ? t0.Shape : x is Shape s0 ? s0 : throw Fail(n, $"a child layer takes a tensor, got {Call.Describe(x)}"));
+                            if (shapes)
+                            {
+                                var plan = step.Layer!.Plan(x is Tensor t0 ? t0.Shape : x is Shape s0 ? s0 : throw Fail(n, $"a child layer takes a tensor, got {Call.Describe(x)}"));
+                                if (plans is not null) plans[i] = plan;
+                                value = plan.Output;
+                            }
                             else
                             {
                                 var t = x as Tensor ?? throw Fail(n, $"a child layer takes a tensor, got {Call.Describe(x)}");
-                                value = ReferenceEquals(t, Consumable(i, values, owned)) ? step.Layer!.ForwardConsuming(t) : step.Layer!.Forward(t);
+                                var plan = plans is null ? step.Layer!.Plan(t.Shape) : plans[i]; // Run plans afresh if the shapes disagree
+                                value = step.Layer!.Run(t, plan, consuming: ReferenceEquals(t, Consumable(i, values, owned)));
                             }
                             break;
                         }

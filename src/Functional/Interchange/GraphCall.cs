@@ -260,7 +260,7 @@ internal sealed class Call
     {
         if (Shapes) return layer.OutputShape(ShapeOf(name));
         var x = TensorArg(name);
-        return ReferenceEquals(x, Consumable) ? layer.ForwardConsuming(x) : layer.Forward(x);
+        return ReferenceEquals(x, Consumable) ? layer.Run(x, layer.Plan(x.Shape), consuming: true) : layer.Forward(x);
     }
 
     /// <summary>Maps the tensor argument <paramref name="name"/> by a shape-preserving function.</summary>
