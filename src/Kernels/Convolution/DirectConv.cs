@@ -463,9 +463,14 @@ internal static unsafe class DirectConv
         }
     }
 
-    /// <summary>4 output channels × 32 columns: 16 accumulators (needs the 32 AVX-512 vector registers).</summary>
+    /// <summary>4 output channels × 32 columns: 16 ymm accumulators (needs the 32 AVX-512 vector registers), or 8 zmm at 512 bits.</summary>
     private static void Tile32(float* src, nint* taps, int count, float* w, float* bias, float* o, nint os, int ocn)
     {
+        if (Gemm.Wide)
+        {
+            Tile32Zmm(src, taps, count, w, bias, o, os, ocn);
+            return;
+        }
         var c00 = Vector256.Create(bias[0]); var c01 = c00; var c02 = c00; var c03 = c00;
         var c10 = Vector256.Create(bias[1]); var c11 = c10; var c12 = c10; var c13 = c10;
         var c20 = Vector256.Create(bias[2]); var c21 = c20; var c22 = c20; var c23 = c20;
@@ -497,6 +502,43 @@ internal static unsafe class DirectConv
         if (ocn < 4) return;
         o += os;
         Avx.Store(o, c30); Avx.Store(o + 8, c31); Avx.Store(o + 16, c32); Avx.Store(o + 24, c33);
+    }
+
+    /// <summary>
+    /// <see cref="Tile32"/> with zmm vectors: half the FMA instructions for the same work, and the same
+    /// FMA chain per element (bit-identical to the ymm tile).
+    /// </summary>
+    private static void Tile32Zmm(float* src, nint* taps, int count, float* w, float* bias, float* o, nint os, int ocn)
+    {
+        var c00 = Vector512.Create(bias[0]); var c01 = c00;
+        var c10 = Vector512.Create(bias[1]); var c11 = c10;
+        var c20 = Vector512.Create(bias[2]); var c21 = c20;
+        var c30 = Vector512.Create(bias[3]); var c31 = c30;
+        for (int t = 0; t < count; t++)
+        {
+            float* s = src + taps[t];
+            float* wp = w + t * OCB;
+            var i0 = Avx512F.LoadVector512(s);
+            var i1 = Avx512F.LoadVector512(s + 16);
+            var wv = Vector512.Create(wp[0]);
+            c00 = Avx512F.FusedMultiplyAdd(wv, i0, c00); c01 = Avx512F.FusedMultiplyAdd(wv, i1, c01);
+            wv = Vector512.Create(wp[1]);
+            c10 = Avx512F.FusedMultiplyAdd(wv, i0, c10); c11 = Avx512F.FusedMultiplyAdd(wv, i1, c11);
+            wv = Vector512.Create(wp[2]);
+            c20 = Avx512F.FusedMultiplyAdd(wv, i0, c20); c21 = Avx512F.FusedMultiplyAdd(wv, i1, c21);
+            wv = Vector512.Create(wp[3]);
+            c30 = Avx512F.FusedMultiplyAdd(wv, i0, c30); c31 = Avx512F.FusedMultiplyAdd(wv, i1, c31);
+        }
+        Avx512F.Store(o, c00); Avx512F.Store(o + 16, c01);
+        if (ocn < 2) return;
+        o += os;
+        Avx512F.Store(o, c10); Avx512F.Store(o + 16, c11);
+        if (ocn < 3) return;
+        o += os;
+        Avx512F.Store(o, c20); Avx512F.Store(o + 16, c21);
+        if (ocn < 4) return;
+        o += os;
+        Avx512F.Store(o, c30); Avx512F.Store(o + 16, c31);
     }
 
     /// <summary>4 output channels × 24 columns: 12 accumulators from the bias, one FMA each per tap.</summary>
