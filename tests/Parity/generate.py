@@ -88,16 +88,13 @@ def describe(module):
     for name, custom in CUSTOM_TYPES.items():
         if cls is custom:
             return {"type": name}
-    if isinstance(module, nn.Sequential):
-        names = [name for name, _ in module.named_children()]
-        if names != [str(i) for i in range(len(names))]:
-            raise ValueError(f"Sequential children must be named 0, 1, ...; got {names}")
+    if cls is nn.Sequential and [name for name, _ in module.named_children()] == [str(i) for i in range(len(module))]:
         return {"type": "Sequential", "layers": [describe(child) for child in module]}
-    if getattr(nn, cls.__name__, None) is not cls:
-        # Any other module is described by its children and its torch.fx-traced forward.
-        return {"type": cls.__name__,
-                "children": {n: describe(c) for n, c in module.named_children()},
-                "graph": export.trace(module)}
+    if getattr(nn, cls.__name__, None) is not cls or isinstance(module, nn.Sequential):
+        # Any other module as tools/export.py describes it: named Sequentials and Sequential
+        # subclasses by their children's names, subclasses of layers by their base's arguments,
+        # the rest by its children and its torch.fx-traced forward.
+        return export.describe(module, CUSTOM_TYPES)
     desc = {"type": cls.__name__}
     for pname, param in inspect.signature(cls.__init__).parameters.items():
         if pname in ("self", "device", "dtype"):
