@@ -220,8 +220,9 @@ def read_safetensors(path):
 
 
 class Case:
-    def __init__(self, family, name, module, inputs, atol, rtol, note, call=None, generated=False):
+    def __init__(self, family, name, module, inputs, atol, rtol, note, call=None, generated=False, relative=False):
         assert family in FAMILIES, family
+        self.relative = relative  # atol is relative to the output's scale: atol * max(1, max|output|)
         self.generated = generated  # weights from a recipe (GeneratedWeights) instead of stored tensors
         self.family = family
         self.name = name
@@ -241,13 +242,13 @@ CASES = []
 _NAMES = set()
 
 
-def case(family, name, module, inputs, atol, rtol, note, call=None, generated=False):
+def case(family, name, module, inputs, atol, rtol, note, call=None, generated=False, relative=False):
     if name in _NAMES:
         raise ValueError(f"duplicate case name {name}")
     if not all(c.isalnum() or c == "_" for c in name):
         raise ValueError(f"case name {name!r}: use letters, digits and _ only")
     _NAMES.add(name)
-    CASES.append(Case(family, name, module, inputs, atol, rtol, note, call, generated))
+    CASES.append(Case(family, name, module, inputs, atol, rtol, note, call, generated, relative))
 
 
 # -- generated weights (FORMAT.md: generated_weights) -------------------------
@@ -806,6 +807,8 @@ def forward(module, inputs, call):
 
 
 def split_output(result):
+    if isinstance(result, dict):  # segmentation models: {"out": ...}; the first value is compared
+        return next(iter(result.values())), None
     if isinstance(result, tuple):
         values, indices = result
         return values, indices
@@ -838,10 +841,11 @@ def run_case(c):
         elif value.dtype != torch.int64:
             value = value.long()
         tensors.append((f"module.{key}", value))
+    atol = float(f"{c.atol * max(1.0, output.abs().max().item()):.3g}") if c.relative else c.atol
     metadata = {
         "format": FORMAT,
         "module": json.dumps(desc, separators=(", ", ": ")),
-        "atol": tol(c.atol),
+        "atol": tol(atol),
         "rtol": tol(c.rtol),
         "torch_version": torch.__version__,
         "note": c.note,

@@ -26,11 +26,16 @@ public sealed record GraphNode(string Op, string Name, string Target, ImmutableA
 /// </summary>
 public sealed record Graph : Layer
 {
-    /// <summary>A graph of <paramref name="nodes"/> calling the layers in <paramref name="modules"/> by name.</summary>
-    public Graph(IEnumerable<GraphNode> nodes, IReadOnlyDictionary<string, Layer> modules)
+    /// <summary>
+    /// A graph of <paramref name="nodes"/> calling the layers in <paramref name="modules"/> by name;
+    /// <c>get_attr</c> nodes read the module's own tensors in <paramref name="attributes"/> by their
+    /// dotted path (convnext's <c>layer_scale</c>, vit's <c>class_token</c>).
+    /// </summary>
+    public Graph(IEnumerable<GraphNode> nodes, IReadOnlyDictionary<string, Layer> modules, IReadOnlyDictionary<string, Tensor>? attributes = null)
     {
         Nodes = [.. nodes];
         Modules = modules.ToImmutableDictionary();
+        Attributes = (attributes ?? ImmutableDictionary<string, Tensor>.Empty).ToImmutableDictionary();
         var seen = new HashSet<string>();
         foreach (var n in Nodes)
         {
@@ -38,7 +43,9 @@ public sealed record Graph : Layer
                 if (!seen.Contains(r.Name)) throw new ShapeException($"graph node '{n.Name}' uses '{r.Name}' before it is computed");
             if (n.Op == "call_module" && !Modules.ContainsKey(n.Target))
                 throw new ShapeException($"graph node '{n.Name}' calls module '{n.Target}', which is not a child (children: {string.Join(", ", Modules.Keys)})");
-            if (n.Op is not ("placeholder" or "call_module" or "call_function" or "call_method" or "output"))
+            if (n.Op == "get_attr" && !Attributes.ContainsKey(n.Target))
+                throw new ModuleDescriptionException($"graph node '{n.Name}' reads the attribute '{n.Target}', which the module does not have");
+            if (n.Op is not ("placeholder" or "call_module" or "call_function" or "call_method" or "get_attr" or "output"))
                 throw new ModuleDescriptionException($"graph node '{n.Name}': unsupported op '{n.Op}'");
             seen.Add(n.Name);
         }
@@ -52,16 +59,19 @@ public sealed record Graph : Layer
     /// <summary>The child layers <c>call_module</c> nodes call, by name.</summary>
     public ImmutableDictionary<string, Layer> Modules { get; }
 
-    /// <inheritdoc/>
-    public override Shape OutputShape(Shape input) => Evaluate<Shape>(input, new ShapeAlgebra(), (l, s) => l.OutputShape(s));
+    /// <summary>The module's own tensors <c>get_attr</c> nodes read, by dotted path.</summary>
+    public ImmutableDictionary<string, Tensor> Attributes { get; }
 
     /// <inheritdoc/>
-    protected override Tensor Compute(Tensor input, Shape outputShape) => Evaluate<Tensor>(input, new TensorAlgebra(), (l, t) => l.Forward(t));
+    public override Shape OutputShape(Shape input) => Evaluate<Shape>(input, new ShapeAlgebra(), (l, s) => l.OutputShape(s), t => t.Shape);
+
+    /// <inheritdoc/>
+    protected override Tensor Compute(Tensor input, Shape outputShape) => Evaluate<Tensor>(input, new TensorAlgebra(), (l, t) => l.Forward(t), t => t);
 
     // Its nodes may return parameters or the input itself.
     internal override ForwardResult Returns => ForwardResult.Unknown;
 
-    private T Evaluate<T>(T input, IAlgebra<T> algebra, Func<Layer, T, T> call) where T : notnull
+    private T Evaluate<T>(T input, IAlgebra<T> algebra, Func<Layer, T, T> call, Func<Tensor, T> attribute) where T : notnull
     {
         var values = new Dictionary<string, object?>();
         foreach (var n in Nodes)
@@ -71,7 +81,10 @@ public sealed record Graph : Layer
                 switch (n.Op)
                 {
                     case "placeholder": values[n.Name] = input; break;
-                    case "output": return (T)Resolve(n.Args[0], values)!;
+                    case "get_attr": values[n.Name] = attribute(Attributes[n.Target]); break;
+                    case "output":
+                        return Resolve(n.Args[0], values) is T result ? result
+                            : throw new ModuleDescriptionException($"graph output '{n.Args[0]}' is not a single tensor (tuple, list and dict outputs are not supported yet)");
                     case "call_module": values[n.Name] = call(Modules[n.Target], (T)Resolve(n.Args[0], values)!); break;
                     default:
                         values[n.Name] = algebra.Call(n.Target, n.Args.Select(a => Resolve(a, values)).ToList(),
@@ -103,11 +116,12 @@ public sealed record Graph : Layer
         });
 
     /// <inheritdoc/>
-    public override IEnumerable<(string Name, Tensor Value)> Parameters() => [];
+    public override IEnumerable<(string Name, Tensor Value)> Parameters() => Attributes.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => (a.Key, a.Value));
 
     /// <summary>Structural equality over nodes and modules.</summary>
     public bool Equals(Graph? other) => other is not null && Nodes.SequenceEqual(other.Nodes, NodeComparer.Instance) && Modules.Count == other.Modules.Count
-        && Modules.All(kv => other.Modules.TryGetValue(kv.Key, out var l) && l == kv.Value);
+        && Modules.All(kv => other.Modules.TryGetValue(kv.Key, out var l) && l == kv.Value)
+        && Attributes.Count == other.Attributes.Count && Attributes.All(kv => other.Attributes.TryGetValue(kv.Key, out var t) && ReferenceEquals(t, kv.Value));
 
     /// <inheritdoc/>
     public override int GetHashCode() => Nodes.Length;

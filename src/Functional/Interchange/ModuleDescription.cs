@@ -48,30 +48,73 @@ public static partial class ModuleDescription
         if (!description.TryGetProperty("type", out var t) || t.ValueKind != JsonValueKind.String)
             throw new ModuleDescriptionException($"module description has no string 'type': {description}");
         string type = t.GetString()!;
-        if (description.TryGetProperty("graph", out _)) return BuildTraced(type, description, weights);
-        if (!Builders.TryGetValue(type, out var build))
-            throw new ModuleDescriptionException($"module type '{type}' is not supported (supported: {string.Join(", ", SupportedTypes)})");
+        if (description.TryGetProperty("children", out _)) return BuildModule(type, description, weights);
         var args = new ModuleArgs(type, description);
+        // A subclass of a torch.nn layer that only changes its constructor: built as its base, printed under its own name.
+        string builderType = args.Has("base") ? args.String("base", type) : type;
+        if (!Builders.TryGetValue(builderType, out var build))
+            throw new ModuleDescriptionException($"module type '{builderType}' is not supported (supported: {string.Join(", ", SupportedTypes)})");
         var layer = build(args, weights);
         args.EnsureAllRead();
-        return layer;
+        return builderType == type ? layer : new Subclass(type, layer);
     }
 
     /// <summary>
-    /// A module traced by <c>torch.fx</c> (<c>tools/export.py</c>): <c>{"type": "BasicBlock",
-    /// "children": {"conv1": {...}, ...}, "graph": [nodes]}</c>. Children are scoped by name, as in
-    /// PyTorch's state_dict; the graph becomes the module's body.
+    /// A module with named children (<c>tools/export.py</c>), scoped by name as in PyTorch's
+    /// state_dict: with a <c>graph</c>, its forward traced by <c>torch.fx</c> (<c>{"type":
+    /// "BasicBlock", "children": {"conv1": {...}, ...}, "graph": [nodes]}</c>); without one, a
+    /// <c>Sequential</c> with named children or a subclass of it (<c>"base": "Sequential"</c>) runs
+    /// its children in order; an <c>inline</c> one (a ModuleList, or a child its parent's graph was
+    /// traced through) only holds children that its parent's graph calls by dotted name.
     /// </summary>
-    private static Module BuildTraced(string type, JsonElement description, Weights weights)
+    private static Module BuildModule(string type, JsonElement description, Weights weights)
     {
         var args = new ModuleArgs(type, description);
         var children = new List<(string Name, Layer Layer)>();
-        if (args.Raw("children") is { ValueKind: JsonValueKind.Object } c)
-            foreach (var child in c.EnumerateObject())
-                children.Add((child.Name, Build(child.Value, weights.At(child.Name))));
-        var nodes = args.Array("graph").Select(ParseNode).ToList();
+        if (args.Raw("children") is not { ValueKind: JsonValueKind.Object } c)
+            throw args.Unsupported("children", $"{args.Raw("children")} (expected an object of named child descriptions)");
+        foreach (var child in c.EnumerateObject())
+            children.Add((child.Name, Build(child.Value, weights.At(child.Name))));
+        Layer body;
+        if (args.Has("graph"))
+        {
+            var nodes = args.Array("graph");
+            var attributes = new Dictionary<string, Tensor>();
+            foreach (var n in nodes.Where(n => n.TryGetProperty("op", out var op) && op.ValueKind == JsonValueKind.String && op.GetString() == "get_attr"))
+            {
+                var (target, shape) = AttributeOf(n);
+                attributes[target] = weights.Get(target, shape);
+            }
+            body = new Graph(nodes.Select(ParseNode), Callable(children), attributes);
+        }
+        else if (args.Bool("inline", false))
+            body = new Function($"{type} (called through its parent's graph)",
+                _ => throw new ModuleDescriptionException($"{type} is traced into its parent's graph and cannot run on its own"),
+                _ => throw new ShapeException($"{type} is traced into its parent's graph and cannot run on its own"));
+        else if (type == "Sequential" || args.String("base", "") == "Sequential")
+            body = Sequential.Of([.. children.Select(x => x.Layer)]);
+        else
+            throw new ModuleDescriptionException($"{type}: a module with children needs a 'graph' (its traced forward) or \"base\": \"Sequential\"");
+        var module = new Module(type, children, body)
+        {
+            Printout = args.Has("repr") ? args.String("repr", "") : null,
+            ExtraReprText = args.String("extra_repr", ""),
+        };
         args.EnsureAllRead();
-        return new Module(type, children, new Graph(nodes, children.ToDictionary(x => x.Name, x => x.Layer)));
+        return module;
+    }
+
+    /// <summary>The layers a graph calls by name: the children, and the children of inline children by dotted path.</summary>
+    private static Dictionary<string, Layer> Callable(IEnumerable<(string Name, Layer Layer)> children)
+    {
+        var callable = new Dictionary<string, Layer>();
+        foreach (var (name, layer) in children)
+        {
+            callable[name] = layer;
+            if (layer is Module { Body: Function } inline)
+                foreach (var (sub, l) in Callable(inline.Children)) callable[$"{name}.{sub}"] = l;
+        }
+        return callable;
     }
 
     private static GraphNode ParseNode(JsonElement n)
@@ -85,10 +128,32 @@ public static partial class ModuleDescription
         return new GraphNode(Str("op"), Str("name"), n.TryGetProperty("target", out var t) ? t.GetString() ?? "" : "", args ?? [], kwargs);
     }
 
-    /// <summary>A graph argument: <c>{"node": name}</c> is a reference, arrays are lists, other values are constants.</summary>
+    /// <summary>
+    /// A get_attr node's tensor: its dotted path relative to the module (its state_dict key in the
+    /// module's scope) and its shape, which the node carries so the weight is checked when fetched.
+    /// </summary>
+    private static (string Target, Shape Shape) AttributeOf(JsonElement n)
+    {
+        string target = n.TryGetProperty("target", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
+        if (target.Length == 0 || !n.TryGetProperty("shape", out var shape) || shape.ValueKind != JsonValueKind.Array
+            || shape.EnumerateArray().Any(d => d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out int v) || v < 0))
+            throw new ModuleDescriptionException($"graph node {n} (get_attr) needs a string 'target' and its tensor's 'shape' (a list of sizes)");
+        return (target, new Shape([.. shape.EnumerateArray().Select(d => d.GetInt32())]));
+    }
+
+    /// <summary>
+    /// A graph argument: <c>{"node": name}</c> is a reference, <c>{"slice": [a, b, c]}</c> a slice,
+    /// <c>{"dict": {...}}</c> a dict, <c>{"ellipsis": true}</c> Python's <c>...</c>, arrays are lists,
+    /// other values are constants.
+    /// </summary>
     private static object? ParseArg(JsonElement v) => v.ValueKind switch
     {
-        JsonValueKind.Object when v.TryGetProperty("node", out var r) => new NodeRef(r.GetString()!),
+        JsonValueKind.Object when v.TryGetProperty("node", out var r) && r.ValueKind == JsonValueKind.String => new NodeRef(r.GetString()!),
+        JsonValueKind.Object when v.TryGetProperty("slice", out var s) && s.ValueKind == JsonValueKind.Array && s.GetArrayLength() == 3 =>
+            new GraphSlice(ParseArg(s[0]), ParseArg(s[1]), ParseArg(s[2])),
+        JsonValueKind.Object when v.TryGetProperty("dict", out var d) && d.ValueKind == JsonValueKind.Object =>
+            new GraphDict([.. d.EnumerateObject().Select(p => KeyValuePair.Create(p.Name, ParseArg(p.Value)))]),
+        JsonValueKind.Object when v.TryGetProperty("ellipsis", out _) => GraphEllipsis.Instance,
         JsonValueKind.Array => v.EnumerateArray().Select(ParseArg).ToImmutableArray(),
         JsonValueKind.Number => v.TryGetInt64(out long i) ? i : v.GetDouble(),
         JsonValueKind.String => v.GetString(),
