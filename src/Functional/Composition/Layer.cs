@@ -99,6 +99,9 @@ public abstract record Layer
 
     /// <summary>A shape error that names this layer.</summary>
     protected ShapeException Error(string message) => new($"{this}: {message}");
+
+    /// <summary>An output extent computed in <c>long</c>, as an <c>int</c>; past <see cref="Shape.MaxElements"/> a <see cref="ShapeException"/> naming this layer and <paramref name="what"/>.</summary>
+    protected int Extent(long size, string what) => Shape.Extent(size, $"{this}: {what}");
 }
 
 /// <summary>What a layer's <see cref="Layer.Forward"/> returns (see <see cref="Layer.Returns"/>).</summary>

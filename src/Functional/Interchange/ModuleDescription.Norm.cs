@@ -18,36 +18,11 @@ public static partial class ModuleDescription
                 var (eps, momentum, none) = EpsMomentum(a);
                 return InstanceNormNd.Load(rank, w, a.Int("num_features"), eps, momentum, a.Bool("affine", false), a.Bool("track_running_stats", false), none);
             }),
-            ($"ConstantPad{rank}d", (a, _) => rank switch
-            {
-                1 => new ConstantPad1d(a.Ints("padding", 2), a.Number("value")),
-                2 => new ConstantPad2d(a.Ints("padding", 4), a.Number("value")),
-                _ => new ConstantPad3d(a.Ints("padding", 6), a.Number("value")),
-            }),
-            ($"ZeroPad{rank}d", (a, _) => rank switch
-            {
-                1 => new ZeroPad1d(a.Ints("padding", 2)),
-                2 => new ZeroPad2d(a.Ints("padding", 4)),
-                _ => new ZeroPad3d(a.Ints("padding", 6)),
-            }),
-            ($"ReflectionPad{rank}d", (a, _) => rank switch
-            {
-                1 => new ReflectionPad1d(a.Ints("padding", 2)),
-                2 => new ReflectionPad2d(a.Ints("padding", 4)),
-                _ => new ReflectionPad3d(a.Ints("padding", 6)),
-            }),
-            ($"ReplicationPad{rank}d", (a, _) => rank switch
-            {
-                1 => new ReplicationPad1d(a.Ints("padding", 2)),
-                2 => new ReplicationPad2d(a.Ints("padding", 4)),
-                _ => new ReplicationPad3d(a.Ints("padding", 6)),
-            }),
-            ($"CircularPad{rank}d", (a, _) => rank switch
-            {
-                1 => new CircularPad1d(a.Ints("padding", 2)),
-                2 => new CircularPad2d(a.Ints("padding", 4)),
-                _ => new CircularPad3d(a.Ints("padding", 6)),
-            }),
+            ($"ConstantPad{rank}d", (a, _) => ConstantPadNd.Members.Create(rank, (a.Ints("padding", 2 * rank), a.Number("value")))),
+            ($"ZeroPad{rank}d", (a, _) => PadNd.Zero.Create(rank, a.Ints("padding", 2 * rank))),
+            ($"ReflectionPad{rank}d", (a, _) => PadNd.Reflection.Create(rank, a.Ints("padding", 2 * rank))),
+            ($"ReplicationPad{rank}d", (a, _) => PadNd.Replication.Create(rank, a.Ints("padding", 2 * rank))),
+            ($"CircularPad{rank}d", (a, _) => PadNd.Circular.Create(rank, a.Ints("padding", 2 * rank))),
         }).Concat(new (string, Builder)[]
         {
             ("LayerNorm", (a, w) =>

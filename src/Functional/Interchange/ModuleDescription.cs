@@ -48,7 +48,7 @@ public static partial class ModuleDescription
         if (!description.TryGetProperty("type", out var t) || t.ValueKind != JsonValueKind.String)
             throw new ModuleDescriptionException($"module description has no string 'type': {description}");
         string type = t.GetString()!;
-        if (description.TryGetProperty("children", out _)) return BuildModule(type, description, weights);
+        if (description.TryGetProperty("children", out _) || description.TryGetProperty("graph", out _)) return BuildModule(type, description, weights);
         var args = new ModuleArgs(type, description);
         // A subclass of a torch.nn layer that only changes its constructor: built as its base, printed under its own name.
         string builderType = args.Has("base") ? args.String("base", type) : type;
@@ -71,10 +71,16 @@ public static partial class ModuleDescription
     {
         var args = new ModuleArgs(type, description);
         var children = new List<(string Name, Layer Layer)>();
-        if (args.Raw("children") is not { ValueKind: JsonValueKind.Object } c)
-            throw args.Unsupported("children", $"{args.Raw("children")} (expected an object of named child descriptions)");
+        var c = args.Raw("children") ?? JsonDocument.Parse("{}").RootElement;
+        if (c.ValueKind != JsonValueKind.Object)
+            throw args.Unsupported("children", $"{c} (expected an object of named child descriptions)");
         foreach (var child in c.EnumerateObject())
+        {
+            // As torch.nn.Module.add_module: a child's name is a state_dict key part.
+            if (child.Name.Length == 0 || child.Name.Contains('.'))
+                throw new ModuleDescriptionException($"{type}: child name '{child.Name}' must be non-empty and without '.'");
             children.Add((child.Name, Build(child.Value, weights.At(child.Name))));
+        }
         Layer body;
         if (args.Has("graph"))
         {
@@ -213,45 +219,15 @@ public static partial class ModuleDescription
     private static IEnumerable<(string Type, Builder Build)> PoolBuilders() =>
         new[] { 1, 2, 3 }.SelectMany(rank => new (string, Builder)[]
         {
-            ($"MaxPool{rank}d", (a, _) => MaxPool(rank, a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null),
-                a.Sizes("padding", rank, 0), a.Sizes("dilation", rank, 1), a.Bool("return_indices", false), a.Bool("ceil_mode", false))),
-            ($"AvgPool{rank}d", (a, _) => AvgPool(rank, a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Sizes("padding", rank, 0),
-                a.Bool("ceil_mode", false), a.Bool("count_include_pad", true), rank == 1 ? null : a.NullableInt("divisor_override"))),
-            ($"AdaptiveAvgPool{rank}d", (a, _) => rank switch
-            {
-                1 => new AdaptiveAvgPool1d(a.NullableSizes("output_size", rank)),
-                2 => new AdaptiveAvgPool2d(a.NullableSizes("output_size", rank)),
-                _ => new AdaptiveAvgPool3d(a.NullableSizes("output_size", rank)),
-            }),
-            ($"AdaptiveMaxPool{rank}d", (a, _) => rank switch
-            {
-                1 => new AdaptiveMaxPool1d(a.NullableSizes("output_size", rank), a.Bool("return_indices", false)),
-                2 => new AdaptiveMaxPool2d(a.NullableSizes("output_size", rank), a.Bool("return_indices", false)),
-                _ => new AdaptiveMaxPool3d(a.NullableSizes("output_size", rank), a.Bool("return_indices", false)),
-            }),
-            ($"MaxUnpool{rank}d", (a, _) => rank switch
-            {
-                1 => new MaxUnpool1d(a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Sizes("padding", rank, 0)),
-                2 => new MaxUnpool2d(a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Sizes("padding", rank, 0)),
-                _ => new MaxUnpool3d(a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Sizes("padding", rank, 0)),
-            }),
-        }).Concat(new[] { 1, 2 }.Select(rank => ($"LPPool{rank}d", (Builder)((a, _) => rank == 1
-            ? new LPPool1d(a.Number("norm_type"), a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Bool("ceil_mode", false))
-            : new LPPool2d(a.Number("norm_type"), a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Bool("ceil_mode", false))))));
-
-    private static MaxPoolNd MaxPool(int rank, Dims k, Dims? s, Dims p, Dims d, bool indices, bool ceil) => rank switch
-    {
-        1 => new MaxPool1d(k, s, p, d, indices, ceil),
-        2 => new MaxPool2d(k, s, p, d, indices, ceil),
-        _ => new MaxPool3d(k, s, p, d, indices, ceil),
-    };
-
-    private static AvgPoolNd AvgPool(int rank, Dims k, Dims? s, Dims p, bool ceil, bool countIncludePad, int? divisor) => rank switch
-    {
-        1 => new AvgPool1d(k, s, p, ceil, countIncludePad),
-        2 => new AvgPool2d(k, s, p, ceil, countIncludePad, divisor),
-        _ => new AvgPool3d(k, s, p, ceil, countIncludePad, divisor),
-    };
+            ($"MaxPool{rank}d", (a, _) => MaxPoolNd.Members.Create(rank, (a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null),
+                a.Sizes("padding", rank, 0), a.Sizes("dilation", rank, 1), a.Bool("return_indices", false), a.Bool("ceil_mode", false)))),
+            ($"AvgPool{rank}d", (a, _) => AvgPoolNd.Members.Create(rank, (a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null),
+                a.Sizes("padding", rank, 0), a.Bool("ceil_mode", false), a.Bool("count_include_pad", true), rank == 1 ? null : a.NullableInt("divisor_override")))),
+            ($"AdaptiveAvgPool{rank}d", (a, _) => AdaptiveAvgPoolNd.Members.Create(rank, a.NullableSizes("output_size", rank))),
+            ($"AdaptiveMaxPool{rank}d", (a, _) => AdaptiveMaxPoolNd.Members.Create(rank, (a.NullableSizes("output_size", rank), a.Bool("return_indices", false)))),
+            ($"MaxUnpool{rank}d", (a, _) => MaxUnpoolNd.Members.Create(rank, (a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Sizes("padding", rank, 0)))),
+        }).Concat(new[] { 1, 2 }.Select(rank => ($"LPPool{rank}d", (Builder)((a, _) =>
+            LPPoolNd.Members.Create(rank, (a.Number("norm_type"), a.Sizes("kernel_size", rank), a.Sizes("stride", rank, null), a.Bool("ceil_mode", false)))))));
 
     private static Padding ConvPadding(ModuleArgs a, int rank) => a.Raw("padding") switch
     {

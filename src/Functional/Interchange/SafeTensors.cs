@@ -92,7 +92,8 @@ public sealed class SafeTensors : IDisposable
             if (headerLength > MaxHeaderBytes) throw Fail($"header length {headerLength} is over the {MaxHeaderBytes}-byte limit");
             if (8 + (long)headerLength > length) throw Fail($"header length {headerLength} runs past the end of the {length}-byte file");
             var header = new byte[headerLength];
-            view.ReadArray(8, header, 0, header.Length);
+            // An empty header is left to the JSON parser: the accessor refuses any position at the end of the file.
+            if (header.Length > 0) view.ReadArray(8, header, 0, header.Length);
             dataStart = 8 + (long)headerLength;
             (entries, Names, Metadata) = ParseHeader(header, length - dataStart);
         }
@@ -174,6 +175,13 @@ public sealed class SafeTensors : IDisposable
     private Entry ParseEntry(string name, JsonElement value, long dataLength)
     {
         if (value.ValueKind != JsonValueKind.Object) throw Fail($"tensor '{name}': entry is not an object");
+        // JsonElement's lookups take the last of repeated fields; the reference implementation refuses them.
+        var seen = new HashSet<string>();
+        foreach (var p in value.EnumerateObject())
+        {
+            if (p.Name is not ("dtype" or "shape" or "data_offsets")) throw Fail($"tensor '{name}': unexpected field '{p.Name}'");
+            if (!seen.Add(p.Name)) throw Fail($"tensor '{name}': duplicate field '{p.Name}'");
+        }
         if (!value.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String)
             throw Fail($"tensor '{name}': missing string 'dtype'");
         if (!Enum.GetNames<DType>().Contains(dt.GetString()))
@@ -182,22 +190,21 @@ public sealed class SafeTensors : IDisposable
         if (!value.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array)
             throw Fail($"tensor '{name}': missing array 'shape'");
         var dims = new List<int>();
-        long count = 1;
         foreach (var d in sh.EnumerateArray())
         {
             if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out int n) || n < 0)
                 throw Fail($"tensor '{name}': shape entry {d} is not a non-negative integer");
             dims.Add(n);
-            count = count > 0 && n > 0 && count > long.MaxValue / 16 / n ? throw Fail($"tensor '{name}': shape too large") : count * n;
         }
+        long count = Shape.ElementCountOf(dims.ToArray());
+        if (count > Shape.MaxElements)
+            throw Fail($"tensor '{name}': shape [{string.Join(", ", dims)}] has more than the {Shape.MaxElements} elements a tensor can hold");
         if (!value.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
             throw Fail($"tensor '{name}': missing 'data_offsets' [begin, end]");
         if (off[0].ValueKind != JsonValueKind.Number || off[1].ValueKind != JsonValueKind.Number
             || !off[0].TryGetInt64(out long begin) || !off[1].TryGetInt64(out long end) || begin < 0 || end < begin)
             throw Fail($"tensor '{name}': data_offsets {off} are not 0 <= begin <= end");
         if (end > dataLength) throw Fail($"tensor '{name}': data_offsets [{begin}, {end}) run past the {dataLength}-byte data section");
-        foreach (var p in value.EnumerateObject())
-            if (p.Name is not ("dtype" or "shape" or "data_offsets")) throw Fail($"tensor '{name}': unexpected field '{p.Name}'");
         long bytes = count * Size(dtype);
         if (bytes != end - begin)
             throw Fail($"tensor '{name}': shape [{string.Join(", ", dims)}] of {dtype} needs {bytes} bytes but data_offsets give {end - begin}");
@@ -230,6 +237,7 @@ public sealed class SafeTensors : IDisposable
     public RawTensor ReadRaw(string name)
     {
         var e = Find(name);
+        if (e.End - e.Begin > Array.MaxLength) throw Fail($"tensor '{name}' has {e.End - e.Begin} bytes, more than one array can hold");
         var bytes = new byte[e.End - e.Begin];
         ObjectDisposedException.ThrowIf(view is null, this);
         // A zero-size tensor may sit at the very end of the file, where the accessor refuses any position.

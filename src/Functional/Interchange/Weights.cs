@@ -66,7 +66,7 @@ public sealed class Weights : IDisposable
     /// <summary>A sub-scope: <c>At("layer1").At("0")</c> looks up <c>layer1.0.*</c>.</summary>
     public Weights At(string name)
     {
-        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (string.IsNullOrEmpty(name)) throw new ArgumentException($"Weights.At: a scope name cannot be empty (in scope '{Prefix}').", nameof(name));
         return new(source, Key(name));
     }
 

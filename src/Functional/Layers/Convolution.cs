@@ -92,12 +92,10 @@ public abstract record ConvLayer : Layer
 /// </summary>
 public abstract record ConvNd : ConvLayer
 {
-    private protected ConvNd(int rank, int inChannels, int outChannels, Dims kernelSize, Dims? stride, Padding? padding,
-        Dims? dilation, int groups, PaddingMode paddingMode, Tensor weight, Tensor? bias)
-        : base(rank, inChannels, outChannels, kernelSize, stride, dilation, groups, weight, bias)
+    private protected ConvNd(int rank, Args a) : base(rank, a.In, a.Out, a.Kernel, a.Stride, a.Dilation, a.Groups, a.Weight, a.Bias)
     {
-        Padding = padding ?? 0;
-        PaddingMode = paddingMode;
+        Padding = a.Padding ?? 0;
+        PaddingMode = a.Mode;
         Validate();
     }
 
@@ -143,9 +141,10 @@ public abstract record ConvNd : ConvLayer
                 throw Error($"padding ({before[i]}, {after[i]}) must be smaller than the input size {n} of spatial dimension {i} for padding_mode='reflect' (input {input})");
             if (PaddingMode == PaddingMode.Circular && (before[i] > n || after[i] > n))
                 throw Error($"padding ({before[i]}, {after[i]}) must be at most the input size {n} of spatial dimension {i} for padding_mode='circular' (input {input})");
-            output[i] = WindowFormula.Output(n, KernelSize[i], Stride[i], before[i], after[i], Dilation[i]);
-            if (output[i] < 1)
-                throw Error($"output size {output[i]} < 1 in spatial dimension {i}: ⌊(in {n} + padding {before[i]}+{after[i]} − dilation {Dilation[i]}·(kernel {KernelSize[i]} − 1) − 1) / stride {Stride[i]}⌋ + 1; the dilated kernel is larger than the padded input {input}");
+            long size = WindowFormula.Output(n, KernelSize[i], Stride[i], before[i], after[i], Dilation[i]);
+            if (size < 1)
+                throw Error($"output size {size} < 1 in spatial dimension {i}: ⌊(in {n} + padding {before[i]}+{after[i]} − dilation {Dilation[i]}·(kernel {KernelSize[i]} − 1) − 1) / stride {Stride[i]}⌋ + 1; the dilated kernel is larger than the padded input {input}");
+            output[i] = Extent(size, $"the output size in spatial dimension {i} (input {input})");
         }
         var lead = batched ? new Shape(input[0], OutChannels) : new Shape(OutChannels);
         return lead.Concat(new Shape(output));
@@ -191,20 +190,20 @@ public abstract record ConvNd : ConvLayer
         ConvChecks.Channels(name, inChannels, outChannels, groups);
         var k = kernelSize.Expand(rank, "kernel_size", name);
         var (w, b) = ConvChecks.LoadWeights(weights, WeightShape(inChannels, outChannels, k, groups), bias, outChannels);
-        return rank switch
-        {
-            1 => new Conv1d(inChannels, outChannels, k, stride, padding, dilation, groups, paddingMode, w, b),
-            2 => new Conv2d(inChannels, outChannels, k, stride, padding, dilation, groups, paddingMode, w, b),
-            3 => new Conv3d(inChannels, outChannels, k, stride, padding, dilation, groups, paddingMode, w, b),
-            _ => throw new ShapeException($"convolutions have 1, 2 or 3 spatial dimensions, not {rank}"),
-        };
+        return Members.Create(rank, new(inChannels, outChannels, k, stride, padding, dilation, groups, paddingMode, w, b));
     }
+
+    /// <summary>Constructor arguments shared by every rank.</summary>
+    internal readonly record struct Args(int In, int Out, Dims Kernel, Dims? Stride, Padding? Padding, Dims? Dilation, int Groups,
+        PaddingMode Mode, Tensor Weight, Tensor? Bias);
+
+    private static readonly ByRank<Args, ConvNd> Members = new("convolutions have", a => new Conv1d(a), a => new Conv2d(a), a => new Conv3d(a));
 }
 
 /// <summary><c>torch.nn.Conv1d</c>: input <c>(N, C, L)</c> or <c>(C, L)</c>. See <see cref="ConvNd"/>.</summary>
 public sealed record Conv1d : ConvNd
 {
-    internal Conv1d(int i, int o, Dims k, Dims? s, Padding? p, Dims? d, int g, PaddingMode m, Tensor w, Tensor? b) : base(1, i, o, k, s, p, d, g, m, w, b) { }
+    internal Conv1d(Args a) : base(1, a) { }
 
     /// <summary>A Conv1d with weights from <paramref name="weights"/> (<c>weight</c>, <c>bias</c>), PyTorch's arguments and defaults.</summary>
     public static Conv1d Load(Weights weights, int inChannels, int outChannels, Dims kernelSize, Dims? stride = null, Padding? padding = null,
@@ -215,7 +214,7 @@ public sealed record Conv1d : ConvNd
 /// <summary><c>torch.nn.Conv2d</c>: input <c>(N, C, H, W)</c> or <c>(C, H, W)</c>. See <see cref="ConvNd"/>.</summary>
 public sealed record Conv2d : ConvNd
 {
-    internal Conv2d(int i, int o, Dims k, Dims? s, Padding? p, Dims? d, int g, PaddingMode m, Tensor w, Tensor? b) : base(2, i, o, k, s, p, d, g, m, w, b) { }
+    internal Conv2d(Args a) : base(2, a) { }
 
     /// <summary>A Conv2d with weights from <paramref name="weights"/> (<c>weight</c>, <c>bias</c>), PyTorch's arguments and defaults.</summary>
     public static Conv2d Load(Weights weights, int inChannels, int outChannels, Dims kernelSize, Dims? stride = null, Padding? padding = null,
@@ -226,7 +225,7 @@ public sealed record Conv2d : ConvNd
 /// <summary><c>torch.nn.Conv3d</c>: input <c>(N, C, D, H, W)</c> or <c>(C, D, H, W)</c>. See <see cref="ConvNd"/>.</summary>
 public sealed record Conv3d : ConvNd
 {
-    internal Conv3d(int i, int o, Dims k, Dims? s, Padding? p, Dims? d, int g, PaddingMode m, Tensor w, Tensor? b) : base(3, i, o, k, s, p, d, g, m, w, b) { }
+    internal Conv3d(Args a) : base(3, a) { }
 
     /// <summary>A Conv3d with weights from <paramref name="weights"/> (<c>weight</c>, <c>bias</c>), PyTorch's arguments and defaults.</summary>
     public static Conv3d Load(Weights weights, int inChannels, int outChannels, Dims kernelSize, Dims? stride = null, Padding? padding = null,
@@ -311,12 +310,10 @@ internal static class ConvChecks
 /// </summary>
 public abstract record ConvTransposeNd : ConvLayer, IAcceptsOutputSize
 {
-    private protected ConvTransposeNd(int rank, int inChannels, int outChannels, Dims kernelSize, Dims? stride, Dims? padding,
-        Dims? outputPadding, int groups, Dims? dilation, Tensor weight, Tensor? bias)
-        : base(rank, inChannels, outChannels, kernelSize, stride, dilation, groups, weight, bias)
+    private protected ConvTransposeNd(int rank, Args a) : base(rank, a.In, a.Out, a.Kernel, a.Stride, a.Dilation, a.Groups, a.Weight, a.Bias)
     {
-        Padding = padding ?? 0;
-        OutputPadding = outputPadding ?? 0;
+        Padding = a.Padding ?? 0;
+        OutputPadding = a.OutputPadding ?? 0;
         Validate();
     }
 
@@ -358,9 +355,10 @@ public abstract record ConvTransposeNd : ConvLayer, IAcceptsOutputSize
         for (int i = 0; i < SpatialRank; i++)
         {
             int n = input[input.Rank - SpatialRank + i];
-            output[i] = WindowFormula.TransposedOutput(n, KernelSize[i], Stride[i], Padding[i], Padding[i], Dilation[i], outputPadding[i]);
-            if (output[i] < 1)
-                throw Error($"output size {output[i]} < 1 in spatial dimension {i}: (in {n} − 1)·stride {Stride[i]} − 2·padding {Padding[i]} + dilation {Dilation[i]}·(kernel {KernelSize[i]} − 1) + output_padding {outputPadding[i]} + 1 (input {input})");
+            long size = WindowFormula.TransposedOutput(n, KernelSize[i], Stride[i], Padding[i], Padding[i], Dilation[i], outputPadding[i]);
+            if (size < 1)
+                throw Error($"output size {size} < 1 in spatial dimension {i}: (in {n} − 1)·stride {Stride[i]} − 2·padding {Padding[i]} + dilation {Dilation[i]}·(kernel {KernelSize[i]} − 1) + output_padding {outputPadding[i]} + 1 (input {input})");
+            output[i] = Extent(size, $"the output size in spatial dimension {i} (input {input})");
         }
         var lead = batched ? new Shape(input[0], OutChannels) : new Shape(OutChannels);
         return lead.Concat(new Shape(output));
@@ -382,11 +380,11 @@ public abstract record ConvTransposeNd : ConvLayer, IAcceptsOutputSize
         for (int i = 0; i < SpatialRank; i++)
         {
             int n = input[input.Rank - SpatialRank + i];
-            int min = WindowFormula.TransposedOutput(n, KernelSize[i], Stride[i], Padding[i], Padding[i], Dilation[i], 0);
-            int max = min + Stride[i] - 1;
+            long min = WindowFormula.TransposedOutput(n, KernelSize[i], Stride[i], Padding[i], Padding[i], Dilation[i], 0);
+            long max = min + Stride[i] - 1;
             if (sizes[i] < min || sizes[i] > max)
                 throw Error($"requested an output size of [{string.Join(", ", sizes)}], but valid sizes range from {min} to {max} in spatial dimension {i} (for an input of {input})");
-            padding[i] = sizes[i] - min;
+            padding[i] = (int)(sizes[i] - min); // below stride: in range
         }
         return padding;
     }
@@ -425,20 +423,21 @@ public abstract record ConvTransposeNd : ConvLayer, IAcceptsOutputSize
         ConvChecks.Channels(name, inChannels, outChannels, groups);
         var k = kernelSize.Expand(rank, "kernel_size", name);
         var (w, b) = ConvChecks.LoadWeights(weights, WeightShape(inChannels, outChannels, k, groups), bias, outChannels);
-        return rank switch
-        {
-            1 => new ConvTranspose1d(inChannels, outChannels, k, stride, padding, outputPadding, groups, dilation, w, b),
-            2 => new ConvTranspose2d(inChannels, outChannels, k, stride, padding, outputPadding, groups, dilation, w, b),
-            3 => new ConvTranspose3d(inChannels, outChannels, k, stride, padding, outputPadding, groups, dilation, w, b),
-            _ => throw new ShapeException($"transposed convolutions have 1, 2 or 3 spatial dimensions, not {rank}"),
-        };
+        return Members.Create(rank, new(inChannels, outChannels, k, stride, padding, outputPadding, groups, dilation, w, b));
     }
+
+    /// <summary>Constructor arguments shared by every rank.</summary>
+    internal readonly record struct Args(int In, int Out, Dims Kernel, Dims? Stride, Dims? Padding, Dims? OutputPadding, int Groups,
+        Dims? Dilation, Tensor Weight, Tensor? Bias);
+
+    private static readonly ByRank<Args, ConvTransposeNd> Members =
+        new("transposed convolutions have", a => new ConvTranspose1d(a), a => new ConvTranspose2d(a), a => new ConvTranspose3d(a));
 }
 
 /// <summary><c>torch.nn.ConvTranspose1d</c>. See <see cref="ConvTransposeNd"/>.</summary>
 public sealed record ConvTranspose1d : ConvTransposeNd
 {
-    internal ConvTranspose1d(int i, int o, Dims k, Dims? s, Dims? p, Dims? op, int g, Dims? d, Tensor w, Tensor? b) : base(1, i, o, k, s, p, op, g, d, w, b) { }
+    internal ConvTranspose1d(Args a) : base(1, a) { }
 
     /// <summary>A ConvTranspose1d with weights from <paramref name="weights"/>, PyTorch's arguments and defaults.</summary>
     public static ConvTranspose1d Load(Weights weights, int inChannels, int outChannels, Dims kernelSize, Dims? stride = null, Dims? padding = null,
@@ -449,7 +448,7 @@ public sealed record ConvTranspose1d : ConvTransposeNd
 /// <summary><c>torch.nn.ConvTranspose2d</c>. See <see cref="ConvTransposeNd"/>.</summary>
 public sealed record ConvTranspose2d : ConvTransposeNd
 {
-    internal ConvTranspose2d(int i, int o, Dims k, Dims? s, Dims? p, Dims? op, int g, Dims? d, Tensor w, Tensor? b) : base(2, i, o, k, s, p, op, g, d, w, b) { }
+    internal ConvTranspose2d(Args a) : base(2, a) { }
 
     /// <summary>A ConvTranspose2d with weights from <paramref name="weights"/>, PyTorch's arguments and defaults.</summary>
     public static ConvTranspose2d Load(Weights weights, int inChannels, int outChannels, Dims kernelSize, Dims? stride = null, Dims? padding = null,
@@ -460,7 +459,7 @@ public sealed record ConvTranspose2d : ConvTransposeNd
 /// <summary><c>torch.nn.ConvTranspose3d</c>. See <see cref="ConvTransposeNd"/>.</summary>
 public sealed record ConvTranspose3d : ConvTransposeNd
 {
-    internal ConvTranspose3d(int i, int o, Dims k, Dims? s, Dims? p, Dims? op, int g, Dims? d, Tensor w, Tensor? b) : base(3, i, o, k, s, p, op, g, d, w, b) { }
+    internal ConvTranspose3d(Args a) : base(3, a) { }
 
     /// <summary>A ConvTranspose3d with weights from <paramref name="weights"/>, PyTorch's arguments and defaults.</summary>
     public static ConvTranspose3d Load(Weights weights, int inChannels, int outChannels, Dims kernelSize, Dims? stride = null, Dims? padding = null,

@@ -215,17 +215,19 @@ public static class WindowFormula
     /// past <c>in + before</c> (entirely in the right padding) is dropped, as PyTorch's
     /// <c>pooling_output_shape</c>.
     /// </summary>
-    public static int Output(int input, int kernel, int stride, int before, int after, int dilation = 1, bool ceilMode = false)
+    /// <remarks>In <c>long</c> (exact for any int arguments): the caller checks the range (<see cref="Shape.Extent"/>).</remarks>
+    public static long Output(int input, int kernel, int stride, int before, int after, int dilation = 1, bool ceilMode = false)
     {
-        long span = (long)input + before + after - (long)dilation * (kernel - 1) - 1;
+        long span = (long)input + before + after - (long)dilation * ((long)kernel - 1) - 1;
         long output = (ceilMode ? FloorDiv(span + stride - 1, stride) : FloorDiv(span, stride)) + 1;
-        if (ceilMode && (output - 1) * stride >= input + before) output--;
-        return (int)Math.Clamp(output, int.MinValue, int.MaxValue);
+        if (ceilMode && (output - 1) * stride >= (long)input + before) output--;
+        return output;
     }
 
     /// <summary>Transposed convolution: <c>(in − 1)·stride − before − after + dilation·(kernel − 1) + outputPadding + 1</c>.</summary>
-    public static int TransposedOutput(int input, int kernel, int stride, int before, int after, int dilation, int outputPadding) =>
-        (int)Math.Clamp((long)(input - 1) * stride - before - after + (long)dilation * (kernel - 1) + outputPadding + 1, int.MinValue, int.MaxValue);
+    /// <remarks>In <c>long</c> (exact for any int arguments): the caller checks the range (<see cref="Shape.Extent"/>).</remarks>
+    public static long TransposedOutput(int input, int kernel, int stride, int before, int after, int dilation, int outputPadding) =>
+        ((long)input - 1) * stride - before - after + (long)dilation * ((long)kernel - 1) + outputPadding + 1;
 
     private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 }

@@ -37,6 +37,10 @@ public abstract record NormNd : Layer
         Validate();
     }
 
+    /// <summary>Constructor arguments shared by every rank of batch and instance norm.</summary>
+    internal readonly record struct NormArgs(int Features, PyNumber Eps, PyNumber? Momentum, bool Affine, bool Track,
+        Tensor? Weight, Tensor? Bias, Tensor? Mean, Tensor? Var);
+
     /// <summary>Spatial dimensions after the channel dimension: 1, 2 or 3 (BatchNorm1d also takes none).</summary>
     public int SpatialRank { get; }
 
@@ -268,9 +272,8 @@ public abstract record NormNd : Layer
 /// </summary>
 public abstract record BatchNormNd : NormNd
 {
-    private protected BatchNormNd(int rank, int numFeatures, PyNumber eps, PyNumber? momentum, bool affine, bool trackRunningStats,
-        Tensor? w, Tensor? b, Tensor? mean, Tensor? var)
-        : base(rank, numFeatures, eps, momentum, affine, trackRunningStats, w, b, mean, var) { }
+    private protected BatchNormNd(int rank, NormArgs a)
+        : base(rank, a.Features, a.Eps, a.Momentum, a.Affine, a.Track, a.Weight, a.Bias, a.Mean, a.Var) { }
 
     /// <inheritdoc/>
     public override string TypeName => $"BatchNorm{SpatialRank}d";
@@ -294,20 +297,16 @@ public abstract record BatchNormNd : NormNd
         var (w, b, m, v) = LoadTensors(weights, name, numFeatures, affine, trackRunningStats);
         var e = eps ?? 1e-5;
         var mo = momentumIsNone ? null : momentum ?? (PyNumber?)0.1;
-        return rank switch
-        {
-            1 => new BatchNorm1d(numFeatures, e, mo, affine, trackRunningStats, w, b, m, v),
-            2 => new BatchNorm2d(numFeatures, e, mo, affine, trackRunningStats, w, b, m, v),
-            3 => new BatchNorm3d(numFeatures, e, mo, affine, trackRunningStats, w, b, m, v),
-            _ => throw new ShapeException($"batch norm has 1, 2 or 3 spatial dimensions, not {rank}"),
-        };
+        return Members.Create(rank, new(numFeatures, e, mo, affine, trackRunningStats, w, b, m, v));
     }
+
+    private static readonly ByRank<NormArgs, BatchNormNd> Members = new("batch norm has", a => new BatchNorm1d(a), a => new BatchNorm2d(a), a => new BatchNorm3d(a));
 }
 
 /// <summary><c>torch.nn.BatchNorm1d</c>: input <c>(N, C)</c> or <c>(N, C, L)</c>. See <see cref="BatchNormNd"/>.</summary>
 public sealed record BatchNorm1d : BatchNormNd
 {
-    internal BatchNorm1d(int c, PyNumber e, PyNumber? m, bool a, bool t, Tensor? w, Tensor? b, Tensor? rm, Tensor? rv) : base(1, c, e, m, a, t, w, b, rm, rv) { }
+    internal BatchNorm1d(NormArgs a) : base(1, a) { }
 
     /// <summary>A BatchNorm1d with tensors from <paramref name="weights"/>, PyTorch's arguments and defaults (<paramref name="momentumIsNone"/> is <c>momentum=None</c>).</summary>
     public static BatchNorm1d Load(Weights weights, int numFeatures, PyNumber? eps = null, PyNumber? momentum = null, bool affine = true,
@@ -318,7 +317,7 @@ public sealed record BatchNorm1d : BatchNormNd
 /// <summary><c>torch.nn.BatchNorm2d</c>: input <c>(N, C, H, W)</c>. See <see cref="BatchNormNd"/>.</summary>
 public sealed record BatchNorm2d : BatchNormNd
 {
-    internal BatchNorm2d(int c, PyNumber e, PyNumber? m, bool a, bool t, Tensor? w, Tensor? b, Tensor? rm, Tensor? rv) : base(2, c, e, m, a, t, w, b, rm, rv) { }
+    internal BatchNorm2d(NormArgs a) : base(2, a) { }
 
     /// <summary>A BatchNorm2d with tensors from <paramref name="weights"/>, PyTorch's arguments and defaults (<paramref name="momentumIsNone"/> is <c>momentum=None</c>).</summary>
     public static BatchNorm2d Load(Weights weights, int numFeatures, PyNumber? eps = null, PyNumber? momentum = null, bool affine = true,
@@ -329,7 +328,7 @@ public sealed record BatchNorm2d : BatchNormNd
 /// <summary><c>torch.nn.BatchNorm3d</c>: input <c>(N, C, D, H, W)</c>. See <see cref="BatchNormNd"/>.</summary>
 public sealed record BatchNorm3d : BatchNormNd
 {
-    internal BatchNorm3d(int c, PyNumber e, PyNumber? m, bool a, bool t, Tensor? w, Tensor? b, Tensor? rm, Tensor? rv) : base(3, c, e, m, a, t, w, b, rm, rv) { }
+    internal BatchNorm3d(NormArgs a) : base(3, a) { }
 
     /// <summary>A BatchNorm3d with tensors from <paramref name="weights"/>, PyTorch's arguments and defaults (<paramref name="momentumIsNone"/> is <c>momentum=None</c>).</summary>
     public static BatchNorm3d Load(Weights weights, int numFeatures, PyNumber? eps = null, PyNumber? momentum = null, bool affine = true,
@@ -346,9 +345,8 @@ public sealed record BatchNorm3d : BatchNormNd
 /// </summary>
 public abstract record InstanceNormNd : NormNd
 {
-    private protected InstanceNormNd(int rank, int numFeatures, PyNumber eps, PyNumber? momentum, bool affine, bool trackRunningStats,
-        Tensor? w, Tensor? b, Tensor? mean, Tensor? var)
-        : base(rank, numFeatures, eps, momentum, affine, trackRunningStats, w, b, mean, var) { }
+    private protected InstanceNormNd(int rank, NormArgs a)
+        : base(rank, a.Features, a.Eps, a.Momentum, a.Affine, a.Track, a.Weight, a.Bias, a.Mean, a.Var) { }
 
     /// <inheritdoc/>
     public override string TypeName => $"InstanceNorm{SpatialRank}d";
@@ -372,20 +370,16 @@ public abstract record InstanceNormNd : NormNd
         var (w, b, m, v) = LoadTensors(weights, name, numFeatures, affine, trackRunningStats);
         var e = eps ?? 1e-5;
         var mo = momentumIsNone ? null : momentum ?? (PyNumber?)0.1;
-        return rank switch
-        {
-            1 => new InstanceNorm1d(numFeatures, e, mo, affine, trackRunningStats, w, b, m, v),
-            2 => new InstanceNorm2d(numFeatures, e, mo, affine, trackRunningStats, w, b, m, v),
-            3 => new InstanceNorm3d(numFeatures, e, mo, affine, trackRunningStats, w, b, m, v),
-            _ => throw new ShapeException($"instance norm has 1, 2 or 3 spatial dimensions, not {rank}"),
-        };
+        return Members.Create(rank, new(numFeatures, e, mo, affine, trackRunningStats, w, b, m, v));
     }
+
+    private static readonly ByRank<NormArgs, InstanceNormNd> Members = new("instance norm has", a => new InstanceNorm1d(a), a => new InstanceNorm2d(a), a => new InstanceNorm3d(a));
 }
 
 /// <summary><c>torch.nn.InstanceNorm1d</c>: input <c>(N, C, L)</c> or <c>(C, L)</c>. See <see cref="InstanceNormNd"/>.</summary>
 public sealed record InstanceNorm1d : InstanceNormNd
 {
-    internal InstanceNorm1d(int c, PyNumber e, PyNumber? m, bool a, bool t, Tensor? w, Tensor? b, Tensor? rm, Tensor? rv) : base(1, c, e, m, a, t, w, b, rm, rv) { }
+    internal InstanceNorm1d(NormArgs a) : base(1, a) { }
 
     /// <summary>An InstanceNorm1d with tensors from <paramref name="weights"/> as the flags ask, PyTorch's arguments and defaults.</summary>
     public static InstanceNorm1d Load(Weights weights, int numFeatures, PyNumber? eps = null, PyNumber? momentum = null, bool affine = false,
@@ -396,7 +390,7 @@ public sealed record InstanceNorm1d : InstanceNormNd
 /// <summary><c>torch.nn.InstanceNorm2d</c>: input <c>(N, C, H, W)</c> or <c>(C, H, W)</c>. See <see cref="InstanceNormNd"/>.</summary>
 public sealed record InstanceNorm2d : InstanceNormNd
 {
-    internal InstanceNorm2d(int c, PyNumber e, PyNumber? m, bool a, bool t, Tensor? w, Tensor? b, Tensor? rm, Tensor? rv) : base(2, c, e, m, a, t, w, b, rm, rv) { }
+    internal InstanceNorm2d(NormArgs a) : base(2, a) { }
 
     /// <summary>An InstanceNorm2d with tensors from <paramref name="weights"/> as the flags ask, PyTorch's arguments and defaults.</summary>
     public static InstanceNorm2d Load(Weights weights, int numFeatures, PyNumber? eps = null, PyNumber? momentum = null, bool affine = false,
@@ -407,7 +401,7 @@ public sealed record InstanceNorm2d : InstanceNormNd
 /// <summary><c>torch.nn.InstanceNorm3d</c>: input <c>(N, C, D, H, W)</c> or <c>(C, D, H, W)</c>. See <see cref="InstanceNormNd"/>.</summary>
 public sealed record InstanceNorm3d : InstanceNormNd
 {
-    internal InstanceNorm3d(int c, PyNumber e, PyNumber? m, bool a, bool t, Tensor? w, Tensor? b, Tensor? rm, Tensor? rv) : base(3, c, e, m, a, t, w, b, rm, rv) { }
+    internal InstanceNorm3d(NormArgs a) : base(3, a) { }
 
     /// <summary>An InstanceNorm3d with tensors from <paramref name="weights"/> as the flags ask, PyTorch's arguments and defaults.</summary>
     public static InstanceNorm3d Load(Weights weights, int numFeatures, PyNumber? eps = null, PyNumber? momentum = null, bool affine = false,

@@ -74,9 +74,10 @@ public abstract record PadNd : Layer
                 throw Error($"padding size should be less than the corresponding input dimension, but got: {what}");
             if (Mode == PaddingMode.Circular && (lo > n || hi > n))
                 throw Error($"padding value causes wrapping around more than once (padding at most the input size), but got: {what}");
-            output[lead + i] = n + lo + hi;
-            if (output[lead + i] < (constant ? 0 : 1))
-                throw Error($"the padded size of dimension {lead + i} would be {n} + {lo} + {hi} = {output[lead + i]}: {what}");
+            long size = (long)n + lo + hi;
+            if (size < (constant ? 0 : 1))
+                throw Error($"the padded size of dimension {lead + i} would be {n} + {lo} + {hi} = {size}: {what}");
+            output[lead + i] = Extent(size, $"the padded size of dimension {lead + i}, {n} + {lo} + {hi},");
         }
         return new Shape(output);
     }
@@ -90,6 +91,16 @@ public abstract record PadNd : Layer
 
     /// <inheritdoc/>
     protected override string ExtraRepr() => Padding.ToString();
+
+    internal static readonly ByRank<Dims, PadNd> Zero = new("zero pads have", p => new ZeroPad1d(p), p => new ZeroPad2d(p), p => new ZeroPad3d(p));
+
+    internal static readonly ByRank<Dims, PadNd> Reflection =
+        new("reflection pads have", p => new ReflectionPad1d(p), p => new ReflectionPad2d(p), p => new ReflectionPad3d(p));
+
+    internal static readonly ByRank<Dims, PadNd> Replication =
+        new("replication pads have", p => new ReplicationPad1d(p), p => new ReplicationPad2d(p), p => new ReplicationPad3d(p));
+
+    internal static readonly ByRank<Dims, PadNd> Circular = new("circular pads have", p => new CircularPad1d(p), p => new CircularPad2d(p), p => new CircularPad3d(p));
 }
 
 /// <summary>
@@ -99,6 +110,9 @@ public abstract record PadNd : Layer
 public abstract record ConstantPadNd : PadNd
 {
     private protected ConstantPadNd(int rank, Dims padding, PyNumber value) : base(rank, padding, PaddingMode.Zeros, value) { }
+
+    internal static readonly ByRank<(Dims Padding, PyNumber Value), ConstantPadNd> Members = new("constant pads have",
+        a => new ConstantPad1d(a.Padding, a.Value), a => new ConstantPad2d(a.Padding, a.Value), a => new ConstantPad3d(a.Padding, a.Value));
 
     /// <inheritdoc/>
     public override string TypeName => $"ConstantPad{SpatialRank}d";
@@ -240,9 +254,10 @@ public static class Pad
                 throw new ShapeException($"pad: circular padding size should be at most the corresponding input dimension, but got: {what}");
             if (mode == PaddingMode.Replicate && n == 0 && lo + hi > 0)
                 throw new ShapeException($"pad: replicate padding needs a non-empty dimension, but got: {what}");
-            outDims[lead + i] = n + lo + hi;
-            if (outDims[lead + i] < 0)
-                throw new ShapeException($"pad: the padded size of dimension {lead + i} would be {outDims[lead + i]}: {what}");
+            long size = (long)n + lo + hi;
+            if (size < 0)
+                throw new ShapeException($"pad: the padded size of dimension {lead + i} would be {size}: {what}");
+            outDims[lead + i] = Shape.Extent(size, $"pad: the padded size of dimension {lead + i}, {n} + {lo} + {hi},");
         }
         var outShape = new Shape(outDims);
         var inner = x.Shape.Skip(lead).ToArray();
@@ -281,14 +296,14 @@ public static class Pad
         var map = new int[outSize];
         for (int o = 0; o < outSize; o++)
         {
-            int i = o - before;
-            map[o] = (i >= 0 && i < inSize) ? i : mode switch
+            long i = (long)o - before; // a crop of nearly 2^31 must not wrap
+            map[o] = (int)((i >= 0 && i < inSize) ? i : mode switch
             {
                 PaddingMode.Zeros => -1,
-                PaddingMode.Reflect => i < 0 ? -i : 2 * (inSize - 1) - i,
+                PaddingMode.Reflect => i < 0 ? -i : 2L * (inSize - 1) - i,
                 PaddingMode.Replicate => Math.Clamp(i, 0, inSize - 1),
                 _ => ((i % inSize) + inSize) % inSize,
-            };
+            });
         }
         return map;
     }

@@ -70,10 +70,11 @@ public abstract record PoolNd : Layer
         for (int i = 0; i < SpatialRank; i++)
         {
             int n = input[lead + i];
-            output[i] = WindowFormula.Output(n, k[i], s[i], p[i], p[i], d[i], CeilMode);
-            if (output[i] < 1 || n < 1)
-                throw Error($"given input size {input}, the calculated output size in spatial dimension {i} is {output[i]}: too small " +
+            long size = WindowFormula.Output(n, k[i], s[i], p[i], p[i], d[i], CeilMode);
+            if (size < 1 || n < 1)
+                throw Error($"given input size {input}, the calculated output size in spatial dimension {i} is {size}: too small " +
                     $"(input {n}, padding {p[i]}, dilation {d[i]}, kernel {k[i]}, stride {s[i]}, ceil_mode={PyRepr.Bool(CeilMode)})");
+            output[i] = Extent(size, $"the output size in spatial dimension {i} (input {input})");
         }
         return input.Take(lead).Concat(new Shape(output));
     }
@@ -102,6 +103,11 @@ public abstract record MaxPoolNd : PoolNd, IReturnsIndices
 {
     private protected MaxPoolNd(int rank, Dims kernelSize, Dims? stride, Dims? padding, Dims? dilation, bool returnIndices, bool ceilMode)
         : base(rank, kernelSize, stride, padding, dilation, ceilMode) => ReturnIndices = returnIndices;
+
+    internal static readonly ByRank<(Dims Kernel, Dims? Stride, Dims Padding, Dims Dilation, bool Indices, bool Ceil), MaxPoolNd> Members = new("max pools have",
+        a => new MaxPool1d(a.Kernel, a.Stride, a.Padding, a.Dilation, a.Indices, a.Ceil),
+        a => new MaxPool2d(a.Kernel, a.Stride, a.Padding, a.Dilation, a.Indices, a.Ceil),
+        a => new MaxPool3d(a.Kernel, a.Stride, a.Padding, a.Dilation, a.Indices, a.Ceil));
 
     /// <summary>Whether the PyTorch module returns indices too (see <see cref="ForwardWithIndices"/>).</summary>
     public bool ReturnIndices { get; init; }
@@ -171,6 +177,11 @@ public abstract record AvgPoolNd : PoolNd
         DivisorOverride = divisorOverride;
     }
 
+    internal static readonly ByRank<(Dims Kernel, Dims? Stride, Dims Padding, bool Ceil, bool CountIncludePad, int? Divisor), AvgPoolNd> Members = new("average pools have",
+        a => new AvgPool1d(a.Kernel, a.Stride, a.Padding, a.Ceil, a.CountIncludePad),
+        a => new AvgPool2d(a.Kernel, a.Stride, a.Padding, a.Ceil, a.CountIncludePad, a.Divisor),
+        a => new AvgPool3d(a.Kernel, a.Stride, a.Padding, a.Ceil, a.CountIncludePad, a.Divisor));
+
     /// <summary>Whether padding counts in the divisor.</summary>
     public bool CountIncludePad { get; init; }
 
@@ -236,6 +247,9 @@ public abstract record LPPoolNd : PoolNd
 {
     private protected LPPoolNd(int rank, PyNumber normType, Dims kernelSize, Dims? stride, bool ceilMode)
         : base(rank, kernelSize, stride, 0, 1, ceilMode) => NormType = normType;
+
+    internal static readonly ByRank<(PyNumber NormType, Dims Kernel, Dims? Stride, bool Ceil), LPPoolNd> Members = new("power-average pools have",
+        a => new LPPool1d(a.NormType, a.Kernel, a.Stride, a.Ceil), a => new LPPool2d(a.NormType, a.Kernel, a.Stride, a.Ceil));
 
     /// <summary>The power p (an int or a float, printed as given).</summary>
     public PyNumber NormType { get; init; }
@@ -368,6 +382,9 @@ public abstract record AdaptiveAvgPoolNd : AdaptivePoolNd
 {
     private protected AdaptiveAvgPoolNd(int rank, int?[] outputSize) : base(rank, outputSize) { }
 
+    internal static readonly ByRank<int?[], AdaptiveAvgPoolNd> Members = new("adaptive average pools have",
+        o => new AdaptiveAvgPool1d(o), o => new AdaptiveAvgPool2d(o), o => new AdaptiveAvgPool3d(o));
+
     /// <inheritdoc/>
     public override string TypeName => $"AdaptiveAvgPool{SpatialRank}d";
 
@@ -385,6 +402,9 @@ public abstract record AdaptiveAvgPoolNd : AdaptivePoolNd
 public abstract record AdaptiveMaxPoolNd : AdaptivePoolNd, IReturnsIndices
 {
     private protected AdaptiveMaxPoolNd(int rank, int?[] outputSize, bool returnIndices) : base(rank, outputSize) => ReturnIndices = returnIndices;
+
+    internal static readonly ByRank<(int?[] Size, bool Indices), AdaptiveMaxPoolNd> Members = new("adaptive max pools have",
+        a => new AdaptiveMaxPool1d(a.Size, a.Indices), a => new AdaptiveMaxPool2d(a.Size, a.Indices), a => new AdaptiveMaxPool3d(a.Size, a.Indices));
 
     /// <summary>Whether the PyTorch module returns indices too (see <see cref="ForwardWithIndices"/>).</summary>
     public bool ReturnIndices { get; init; }
@@ -481,6 +501,9 @@ public abstract record MaxUnpoolNd : Layer, IUnpool
         ConvChecks.Positive(n, "stride", Stride);
     }
 
+    internal static readonly ByRank<(Dims Kernel, Dims? Stride, Dims Padding), MaxUnpoolNd> Members = new("max unpools have",
+        a => new MaxUnpool1d(a.Kernel, a.Stride, a.Padding), a => new MaxUnpool2d(a.Kernel, a.Stride, a.Padding), a => new MaxUnpool3d(a.Kernel, a.Stride, a.Padding));
+
     /// <summary>1, 2 or 3.</summary>
     public int SpatialRank { get; }
 
@@ -505,7 +528,7 @@ public abstract record MaxUnpoolNd : Layer, IUnpool
         int lead = PoolChecks.Lead(this, input, SpatialRank);
         var defaults = new int[SpatialRank];
         for (int i = 0; i < SpatialRank; i++)
-            defaults[i] = (input[lead + i] - 1) * Stride[i] - 2 * Padding[i] + KernelSize[i];
+            defaults[i] = Extent(((long)input[lead + i] - 1) * Stride[i] - 2L * Padding[i] + KernelSize[i], $"the output size in spatial dimension {i} (input {input})");
         var sizes = defaults;
         if (outputSize is not null)
         {
@@ -514,7 +537,7 @@ public abstract record MaxUnpoolNd : Layer, IUnpool
                 throw Error($"output_size should be a sequence containing {SpatialRank} or {SpatialRank + 2} elements, but it has a length of '{outputSize.Count}'");
             for (int i = 0; i < SpatialRank; i++)
             {
-                int min = defaults[i] - Stride[i], max = defaults[i] + Stride[i];
+                long min = (long)defaults[i] - Stride[i], max = (long)defaults[i] + Stride[i];
                 if (!(min < sizes[i] && sizes[i] < max))
                     throw Error($"invalid output_size [{string.Join(", ", sizes)}] (dim {i} must be between {min} and {max}, exclusive)");
             }

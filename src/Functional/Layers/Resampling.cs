@@ -157,6 +157,9 @@ public record Upsample : Layer
         _ => "area",
     };
 
+    /// <summary>Source positions each output position reads, per dimension.</summary>
+    private int Taps => Mode switch { UpsampleMode.Bicubic => 4, UpsampleMode.Nearest or UpsampleMode.NearestExact => 1, _ => 2 };
+
     private bool Interpolating => Mode is UpsampleMode.Linear or UpsampleMode.Bilinear or UpsampleMode.Bicubic or UpsampleMode.Trilinear;
 
     private void Validate()
@@ -209,10 +212,16 @@ public record Upsample : Layer
             bool recompute = RecomputeScaleFactor == true || Mode == UpsampleMode.Area;
             for (int i = 0; i < rank; i++)
             {
-                output[i] = (int)Math.Floor(input[2 + i] * f[i]);
+                double size = Math.Floor(input[2 + i] * f[i]);
+                if (size > Shape.MaxElements)
+                    throw Error($"the output size of spatial dimension {i}, ⌊{input[2 + i]}·{f[i]}⌋ = {size}, is larger than the {Shape.MaxElements} elements a tensor can hold");
+                output[i] = (int)size;
                 scales[i] = recompute ? null : f[i];
             }
         }
+        // Each dimension's index table holds output size × taps entries: bounded like a tensor.
+        for (int i = 0; i < rank; i++)
+            Extent((long)output[i] * Taps, $"the index table of spatial dimension {i} ({output[i]} outputs × {Taps} taps)");
         for (int i = 0; i < rank; i++)
             if (output[i] < 1 || input[2 + i] < 1)
                 throw Error($"input and output sizes should be greater than 0, but got input {input} and output spatial size {PyRepr.Tuple(output)}" +
@@ -236,10 +245,9 @@ public record Upsample : Layer
         if (Mode == UpsampleMode.Area)
         {
             var sizes = output.Select(o => (int?)o).ToArray();
-            Layer pool = rank switch { 1 => new AdaptiveAvgPool1d(sizes), 2 => new AdaptiveAvgPool2d(sizes), _ => new AdaptiveAvgPool3d(sizes) };
-            return pool.Forward(input);
+            return AdaptiveAvgPoolNd.Members.Create(rank, sizes).Forward(input);
         }
-        int taps = Mode switch { UpsampleMode.Bicubic => 4, UpsampleMode.Nearest or UpsampleMode.NearestExact => 1, _ => 2 };
+        int taps = Taps;
         // Index and weight tables per dimension, extended to (D, H, W) with size-1 dimensions in front.
         // PyTorch 1.13 sends nearest modes of 2-D and 3-D inputs that are also channels-last
         // contiguous (one channel, or a single spatial position) to a kernel whose index rule
@@ -398,9 +406,11 @@ public sealed record PixelShuffle : Layer
         if (input.Rank < 3)
             throw Error($"pixel_shuffle expects input to have at least 3 dimensions, but got input of size {input}");
         int c = input[-3];
-        if (c % (r * r) != 0)
-            throw Error($"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of upscale_factor ({r * r}), but got input of size {input}");
-        return input.Take(input.Rank - 3).Concat(new Shape(c / (r * r), input[-2] * r, input[-1] * r));
+        long rr = (long)r * r;
+        if (c % rr != 0)
+            throw Error($"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of upscale_factor ({rr}), but got input of size {input}");
+        return input.Take(input.Rank - 3).Concat(new Shape((int)(c / rr),
+            Extent((long)input[-2] * r, "the output height"), Extent((long)input[-1] * r, "the output width")));
     }
 
     /// <inheritdoc/>
@@ -437,7 +447,7 @@ public sealed record PixelUnshuffle : Layer
             throw Error($"pixel_unshuffle expects height to be divisible by downscale_factor, but got input of size {input} (height {input[-2]}, downscale_factor {r})");
         if (input[-1] % r != 0)
             throw Error($"pixel_unshuffle expects width to be divisible by downscale_factor, but got input of size {input} (width {input[-1]}, downscale_factor {r})");
-        return input.Take(input.Rank - 3).Concat(new Shape(input[-3] * r * r, input[-2] / r, input[-1] / r));
+        return input.Take(input.Rank - 3).Concat(new Shape(Extent((long)input[-3] * r * r, "the output channels"), input[-2] / r, input[-1] / r));
     }
 
     /// <inheritdoc/>

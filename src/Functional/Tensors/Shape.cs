@@ -15,14 +15,60 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
     /// <summary>A shape with the given extents (each at least 0).</summary>
     public Shape(params int[] dims) : this(dims.AsSpan()) { }
 
-    /// <summary>A shape with the given extents (each at least 0).</summary>
+    /// <summary>
+    /// A shape with the given extents (each at least 0, at most <see cref="MaxElements"/> elements
+    /// in all): a shape is always one a tensor can have, so its element count never overflows.
+    /// </summary>
     public Shape(ReadOnlySpan<int> dims)
     {
         foreach (int d in dims)
             if (d < 0)
                 throw new ShapeException($"A shape cannot have a negative extent: [{string.Join(", ", dims.ToArray())}].");
+        if (ElementCountOf(dims) > MaxElements)
+            throw new ShapeException($"A shape of {Product(dims)} elements is larger than the {MaxElements} a tensor can hold: [{string.Join(", ", dims.ToArray())}].");
         this.dims = dims.ToArray();
     }
+
+    /// <summary>
+    /// The most elements a tensor (and so a shape) can have: .NET's <see cref="Array.MaxLength"/>.
+    /// Sizes computed on the way to a shape are <c>long</c> and checked against it before anything
+    /// is allocated; a larger result is a <see cref="ShapeException"/>, never a wrapped or clamped size.
+    /// </summary>
+    public static int MaxElements => Array.MaxLength;
+
+    /// <summary>
+    /// The product of <paramref name="extents"/> (non-negative), or <see cref="long.MaxValue"/> when it
+    /// is past <see cref="MaxElements"/>: checked, so a product that would wrap is "too large", never small.
+    /// </summary>
+    public static long ElementCountOf(ReadOnlySpan<int> extents)
+    {
+        if (extents.Contains(0)) return 0;
+        long n = 1;
+        foreach (int d in extents)
+        {
+            n *= d;
+            if (n > MaxElements) return long.MaxValue;
+        }
+        return n;
+    }
+
+    /// <summary>The exact product, for messages (it may be far past <c>long</c>).</summary>
+    private static System.Numerics.BigInteger Product(ReadOnlySpan<int> extents)
+    {
+        System.Numerics.BigInteger n = 1;
+        foreach (int d in extents) n *= d;
+        return n;
+    }
+
+    /// <summary>
+    /// An extent computed in <c>long</c> (an output-size formula), as an <c>int</c>: a value past
+    /// <see cref="MaxElements"/> is a <see cref="ShapeException"/> saying <paramref name="what"/> it is
+    /// (name the layer there) and how large. Callers check their lower bound (size below 1) first.
+    /// </summary>
+    public static int Extent(long size, string what) =>
+        size > MaxElements ? throw new ShapeException($"{what} is {size}, larger than the {MaxElements} elements a tensor can hold.")
+        : size < int.MinValue ? throw new ShapeException($"{what} is {size}, out of range.")
+        : (int)size;
 
     /// <summary>Collection-expression builder: <c>Shape s = [1, 3, 224, 224];</c></summary>
     public static Shape Create(ReadOnlySpan<int> dims) => new(dims);
@@ -42,7 +88,7 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
         get
         {
             long n = 1;
-            foreach (int d in Dims) n *= d;
+            foreach (int d in Dims) n *= d; // at most MaxElements: checked when the shape was made
             return n;
         }
     }

@@ -175,16 +175,13 @@ public sealed class Tensor : IDisposable
         int infer = Array.IndexOf(shape, -1);
         if (infer >= 0)
         {
-            long known = 1;
-            for (int i = 0; i < shape.Length; i++)
-                if (i != infer)
-                {
-                    if (shape[i] < 0) throw new ShapeException($"reshape: invalid extent {shape[i]} in [{string.Join(", ", shape)}].");
-                    known *= shape[i];
-                }
+            var others = (int[])shape.Clone();
+            others[infer] = 1;
+            if (others.Any(d => d < 0)) throw new ShapeException($"reshape: invalid extent in [{string.Join(", ", shape)}].");
+            long known = Shape.ElementCountOf(others); // past MaxElements, it divides no tensor's size
             if (known == 0 || Count % known != 0)
                 throw new ShapeException($"shape '[{string.Join(", ", shape)}]' is invalid for input of size {Count}");
-            shape = (int[])shape.Clone();
+            shape = others;
             shape[infer] = (int)(Count / known);
         }
         var s = new Shape(shape);
