@@ -181,8 +181,11 @@ def _user_line(tb, module):
 def _node_line(node):
     """The Python line that made a traced node, from torch.fx's recorded stack trace."""
     lines = [l.strip() for l in (node.stack_trace or "").strip().splitlines()]
-    files = [l for l in lines if l.startswith("File ")]
-    return f" at {files[-1][5:]}: {lines[-1]}" if files else ""
+    files = [i for i, l in enumerate(lines) if l.startswith("File ")]
+    if not files:
+        return ""
+    code = lines[files[-1] + 1] if files[-1] + 1 < len(lines) else ""
+    return f" at {lines[files[-1]][5:]}" + (f": {code}" if code else "")
 
 
 def _graph_arg(a, node, where):
