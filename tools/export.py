@@ -242,7 +242,6 @@ def trace(module, path="", attributes=None):
             if not isinstance(value, torch.Tensor):
                 raise ExportError(f"{where}: its forward uses the attribute '{n.target}' of type {type(value).__name__} "
                                   f"as a value, which cannot be exported{_node_line(n)}")
-            node["shape"] = list(value.shape)
             if attributes is not None:
                 attributes[f"{path}.{n.target}" if path else n.target] = value
         nodes.append(node)

@@ -84,14 +84,15 @@ public static partial class ModuleDescription
         Layer body;
         if (args.Has("graph"))
         {
-            var nodes = args.Array("graph");
+            var nodes = args.Array("graph").Select(n => ParseNode(type, n)).ToList();
+            // get_attr nodes read the module's own tensors by their target (layer_scale, norm.weight) in its scope.
             var attributes = new Dictionary<string, Tensor>();
-            foreach (var n in nodes.Where(n => n.TryGetProperty("op", out var op) && op.ValueKind == JsonValueKind.String && op.GetString() == "get_attr"))
+            foreach (var n in nodes.Where(n => n.Op == "get_attr" && n.Target.Length > 0 && !n.Target.Split('.').Contains("")))
             {
-                var (target, shape) = AttributeOf(n);
-                attributes[target] = weights.Get(target, shape);
+                try { attributes.TryAdd(n.Target, weights.GetStored(n.Target)); }
+                catch (ModuleDescriptionException e) { throw new ModuleDescriptionException($"{type}: graph node '{n.Name}' (get_attr {n.Target}): {e.Message}"); }
             }
-            body = new Graph(nodes.Select(ParseNode), Callable(children), attributes);
+            body = new Graph(nodes, Callable(children), attributes, type);
         }
         else if (args.Bool("inline", false))
             body = new Function($"{type} (called through its parent's graph)",
@@ -123,51 +124,54 @@ public static partial class ModuleDescription
         return callable;
     }
 
-    private static GraphNode ParseNode(JsonElement n)
+    private static GraphNode ParseNode(string type, JsonElement n)
     {
-        string Str(string key) => n.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()!
-            : throw new ModuleDescriptionException($"graph node {n} lacks the string '{key}'");
-        var args = n.TryGetProperty("args", out var a) ? ParseArg(a) as ImmutableArray<object?>? : null;
+        if (n.ValueKind != JsonValueKind.Object) throw new ModuleDescriptionException($"{type}: a graph node must be a JSON object, got {n}");
+        string Str(string key) => n.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } s ? s
+            : throw new ModuleDescriptionException($"{type}: graph node {n} lacks a non-empty string '{key}'");
+        string name = Str("name"), op = Str("op");
+        string target = n.TryGetProperty("target", out var t) ? t.ValueKind == JsonValueKind.String ? t.GetString()!
+            : throw new ModuleDescriptionException($"{type}: graph node '{name}': 'target' must be a string, got {t}") : "";
+        ImmutableArray<object?> args = [];
+        if (n.TryGetProperty("args", out var a))
+            args = a.ValueKind == JsonValueKind.Array ? a.EnumerateArray().Select(e => ParseArg(type, name, e)).ToImmutableArray()
+                : throw new ModuleDescriptionException($"{type}: graph node '{name}': 'args' must be an array, got {a}");
         var kwargs = ImmutableDictionary<string, object?>.Empty;
-        if (n.TryGetProperty("kwargs", out var k) && k.ValueKind == JsonValueKind.Object)
-            kwargs = k.EnumerateObject().ToImmutableDictionary(p => p.Name, p => ParseArg(p.Value));
-        return new GraphNode(Str("op"), Str("name"), n.TryGetProperty("target", out var t) ? t.GetString() ?? "" : "", args ?? [], kwargs);
+        if (n.TryGetProperty("kwargs", out var k))
+            kwargs = k.ValueKind == JsonValueKind.Object ? k.EnumerateObject().ToImmutableDictionary(p => p.Name, p => ParseArg(type, name, p.Value))
+                : throw new ModuleDescriptionException($"{type}: graph node '{name}': 'kwargs' must be an object, got {k}");
+        return new GraphNode(op, name, target, args, kwargs);
     }
 
     /// <summary>
-    /// A get_attr node's tensor: its dotted path relative to the module (its state_dict key in the
-    /// module's scope) and its shape, which the node carries so the weight is checked when fetched.
+    /// A graph argument: <c>{"node": name}</c> is a reference, <c>{"slice": [start, stop, step]}</c>
+    /// a slice, <c>{"ellipsis": true}</c> Python's <c>...</c>, <c>{"dict": {...}}</c> a dict (outputs),
+    /// arrays are tuples or lists, other values are constants.
     /// </summary>
-    private static (string Target, Shape Shape) AttributeOf(JsonElement n)
+    private static object? ParseArg(string type, string node, JsonElement v)
     {
-        string target = n.TryGetProperty("target", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
-        if (target.Length == 0 || !n.TryGetProperty("shape", out var shape) || shape.ValueKind != JsonValueKind.Array
-            || shape.EnumerateArray().Any(d => d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out int v) || v < 0))
-            throw new ModuleDescriptionException($"graph node {n} (get_attr) needs a string 'target' and its tensor's 'shape' (a list of sizes)");
-        return (target, new Shape([.. shape.EnumerateArray().Select(d => d.GetInt32())]));
+        ModuleDescriptionException Bad(string what) => new($"{type}: graph node '{node}': {what}: {v}");
+        return v.ValueKind switch
+        {
+            JsonValueKind.Object => v.EnumerateObject().ToList() switch
+            {
+                [{ Name: "node", Value: { ValueKind: JsonValueKind.String } r }] => new NodeRef(r.GetString()!),
+                [{ Name: "slice", Value: { ValueKind: JsonValueKind.Array } s }] when s.GetArrayLength() == 3 =>
+                    new SliceArg(ParseArg(type, node, s[0]), ParseArg(type, node, s[1]), ParseArg(type, node, s[2])),
+                [{ Name: "ellipsis" }] => new IndexItem.Ellipsis(),
+                [{ Name: "dict", Value: { ValueKind: JsonValueKind.Object } d }] =>
+                    new DictArg(d.EnumerateObject().Select(e => (e.Name, ParseArg(type, node, e.Value))).ToImmutableArray()),
+                _ => throw Bad("unsupported argument (expected {\"node\": name}, {\"slice\": [a, b, c]}, {\"ellipsis\": true} or {\"dict\": {...}})"),
+            },
+            JsonValueKind.Array => v.EnumerateArray().Select(e => ParseArg(type, node, e)).ToImmutableArray(),
+            JsonValueKind.Number => v.TryGetInt64(out long i) ? (object)i : v.TryGetDouble(out double d) && double.IsFinite(d) ? d : throw Bad("number out of range"),
+            JsonValueKind.String => v.GetString(),
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.Null => null,
+            _ => throw Bad("unsupported argument"),
+        };
     }
-
-    /// <summary>
-    /// A graph argument: <c>{"node": name}</c> is a reference, <c>{"slice": [a, b, c]}</c> a slice,
-    /// <c>{"dict": {...}}</c> a dict, <c>{"ellipsis": true}</c> Python's <c>...</c>, arrays are lists,
-    /// other values are constants.
-    /// </summary>
-    private static object? ParseArg(JsonElement v) => v.ValueKind switch
-    {
-        JsonValueKind.Object when v.TryGetProperty("node", out var r) && r.ValueKind == JsonValueKind.String => new NodeRef(r.GetString()!),
-        JsonValueKind.Object when v.TryGetProperty("slice", out var s) && s.ValueKind == JsonValueKind.Array && s.GetArrayLength() == 3 =>
-            new GraphSlice(ParseArg(s[0]), ParseArg(s[1]), ParseArg(s[2])),
-        JsonValueKind.Object when v.TryGetProperty("dict", out var d) && d.ValueKind == JsonValueKind.Object =>
-            new GraphDict([.. d.EnumerateObject().Select(p => KeyValuePair.Create(p.Name, ParseArg(p.Value)))]),
-        JsonValueKind.Object when v.TryGetProperty("ellipsis", out _) => GraphEllipsis.Instance,
-        JsonValueKind.Array => v.EnumerateArray().Select(ParseArg).ToImmutableArray(),
-        JsonValueKind.Number => v.TryGetInt64(out long i) ? i : v.GetDouble(),
-        JsonValueKind.String => v.GetString(),
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        JsonValueKind.Null => null,
-        _ => throw new ModuleDescriptionException($"unsupported graph argument {v}"),
-    };
 
     private static IEnumerable<(string Type, Builder Build)> ContainerBuilders() =>
     [
