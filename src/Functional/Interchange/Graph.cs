@@ -420,7 +420,9 @@ public sealed partial record Graph : Layer
                         }
                     default:
                         {
-                            var call = new Call(step.Function!, step.Arguments.Select(a => Resolve(a, values)).ToArray(), shapes, shapes ? null : Consumable(i, values, owned), isStatic: false);
+                            var arguments = new object?[step.Arguments.Length];
+                            for (int k = 0; k < arguments.Length; k++) arguments[k] = Resolve(step.Arguments[k], values);
+                            var call = new Call(step.Function!, arguments, shapes, shapes ? null : Consumable(i, values, owned), isStatic: false);
                             value = step.Layer is { } layer ? call.Apply(layer) : step.Function!.Run(call);
                             break;
                         }
@@ -428,9 +430,8 @@ public sealed partial record Graph : Layer
                 values[i] = value;
                 if (!shapes)
                 {
-                    foreach (var t in Tensors(value))
-                        if (owned.TryGetValue(t, out int c)) owned[t] = c + 1;
-                        else if (step.Provenance == Provenance.New && !ReferenceEquals(t, input) && !attributeSet.Contains(t)) owned[t] = 1;
+                    if (value is Tensor single) Own(single, owned, step.Provenance, input);
+                    else foreach (var t in Tensors(value)) Own(t, owned, step.Provenance, input);
                     foreach (int j in step.Releases) Release(j, values, owned);
                 }
             }
@@ -452,6 +453,13 @@ public sealed partial record Graph : Layer
         throw new ModuleDescriptionException($"{owner}: graph has no output node");
     }
 
+    /// <summary>Counts one more live value holding <paramref name="t"/>, or starts counting a tensor this run made.</summary>
+    private void Own(Tensor t, Dictionary<Tensor, int> owned, Provenance provenance, object input)
+    {
+        if (owned.TryGetValue(t, out int c)) owned[t] = c + 1;
+        else if (provenance == Provenance.New && !ReferenceEquals(t, input) && !attributeSet.Contains(t)) owned[t] = 1;
+    }
+
     /// <summary>
     /// The argument of node <paramref name="i"/> it may write over: a tensor this run made, held by
     /// exactly one live value that only node <paramref name="i"/> still reads, once, and shared with no view.
@@ -460,24 +468,34 @@ public sealed partial record Graph : Layer
     {
         var step = steps[i];
         foreach (int j in step.Releases)
-            if (j != i && values[j] is Tensor t && owned.TryGetValue(t, out int c) && c == 1 && step.Reads.Count(r => r == j) == 1 && t.HasSoleStorage)
+            if (j != i && values[j] is Tensor t && owned.TryGetValue(t, out int c) && c == 1 && ReadsOnce(step.Reads, j) && t.HasSoleStorage)
                 return t;
         return null;
     }
 
+    private static bool ReadsOnce(int[] reads, int j)
+    {
+        int n = 0;
+        foreach (int r in reads) if (r == j) n++;
+        return n == 1;
+    }
+
     private static void Release(int j, object?[] values, Dictionary<Tensor, int> owned)
     {
-        foreach (var t in Tensors(values[j]))
-            if (owned.TryGetValue(t, out int c))
-            {
-                if (c > 1) owned[t] = c - 1;
-                else
-                {
-                    owned.Remove(t);
-                    t.Dispose();
-                }
-            }
+        if (values[j] is Tensor single) Drop(single, owned);
+        else foreach (var t in Tensors(values[j])) Drop(t, owned);
         values[j] = null;
+
+        static void Drop(Tensor t, Dictionary<Tensor, int> owned)
+        {
+            if (!owned.TryGetValue(t, out int c)) return;
+            if (c > 1) owned[t] = c - 1;
+            else
+            {
+                owned.Remove(t);
+                t.Dispose();
+            }
+        }
     }
 
     /// <summary>An argument's value in this run.</summary>

@@ -339,7 +339,7 @@ internal static class GraphFunctions
                     return c.Shapes ? TensorFunctions.ReduceShape(c.ShapeOf("input"), dims, c.Bool("keepdim"))
                         : c.TensorArg("input").Reduce(r.Item2, dims, c.Bool("keepdim"));
                 },
-                c => { if (!c.IsNone("dtype")) throw c.Unsupported("dtype", "only float32 is supported"); }));
+                r.Item2 == TensorFunctions.Reduction.Max ? null : c => { if (!c.IsNone("dtype")) throw c.Unsupported("dtype", "only float32 is supported"); }));
 
     private static IEnumerable<GraphFunction> Arithmetic() =>
     [
