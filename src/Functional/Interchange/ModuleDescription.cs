@@ -35,13 +35,24 @@ public static partial class ModuleDescription
     public static Layer Build(string json, Weights weights)
     {
         JsonDocument doc;
+        // ArgumentException: a string with a lone surrogate cannot be UTF-8.
         try { doc = JsonDocument.Parse(json); }
-        catch (JsonException e) { throw new ModuleDescriptionException($"module description is not valid JSON: {e.Message}"); }
+        catch (Exception e) when (e is JsonException or ArgumentException) { throw new ModuleDescriptionException($"module description is not valid JSON: {e.Message}"); }
         using (doc) return Build(doc.RootElement, weights);
     }
 
     /// <summary>Builds a layer from a parsed JSON description.</summary>
     public static Layer Build(JsonElement description, Weights weights)
+    {
+        try { return BuildChecked(description, weights); }
+        catch (InvalidOperationException e) when (e.TargetSite?.Module.Assembly == typeof(JsonElement).Assembly)
+        {
+            // JsonElement refuses to make a .NET string of an escaped lone surrogate ("\ud800").
+            throw new ModuleDescriptionException($"module description has a string that is not valid UTF-16: {e.Message}");
+        }
+    }
+
+    private static Layer BuildChecked(JsonElement description, Weights weights)
     {
         if (description.ValueKind != JsonValueKind.Object)
             throw new ModuleDescriptionException($"a module description must be a JSON object, got {description.ValueKind}: {description}");
