@@ -3,8 +3,10 @@
 # ONNX Runtime from NuGet), makes TorchSharp loadable on this libstdc++, and runs it.
 #
 #   bash bench/run.sh --quick              # every workload, short time boxes (< 3 minutes once built)
-#   bash bench/run.sh                      # the full run: bench/results/results.{md,csv} and the README table
+#   bash bench/run.sh                      # the full run: kernel workloads, then whole models; results + README
 #   bash bench/run.sh --filter a,b,f1      # some workloads (results-partial.{md,csv})
+#   bash bench/run.sh --models             # the whole-model table only (torchvision models; < 10 minutes)
+#   bash bench/run.sh --models --filter resnet18,resnet50 --no-cold
 #   bash bench/run.sh --micro              # the BenchmarkDotNet micro-benchmarks instead (bench/Micro)
 #
 # Needs the .NET 10 SDK, python3 and g++ (installed with apt-get when missing and run as root).
@@ -83,6 +85,23 @@ if (( want_resnet18 )) && [[ ! -f "$resnet18_onnx" || bench/models/export_resnet
     echo "bench/run.sh: no PyTorch with torchvision at /usr/bin/python3: keeping the older bench/.artifacts/resnet18.onnx" >&2
   else
     echo "bench/run.sh: no PyTorch with torchvision at /usr/bin/python3 (apt-get install python3-torch python3-torchvision python3-numpy): the resnet18 workload will be skipped" >&2
+  fi
+fi
+
+# The whole-model table's models (torchvision, random weights) are written at benchmark time into
+# bench/.artifacts/zoo (gitignored): .safetensors by tools/export.py, .onnx and TorchScript .pt for
+# the peers (bench/models/export_zoo.py keeps files newer than itself and tools/export.py).
+# Needed by --models and by the full run (no --quick, no --filter).
+want_models=1
+for a in "$@"; do [[ "$a" == --quick || "$a" == --filter ]] && want_models=0; done
+for a in "$@"; do [[ "$a" == --models ]] && want_models=1; done
+if (( want_models )); then
+  if [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null; then
+    only=()
+    for ((i = 0; i + 1 < ${#args[@]}; i++)); do [[ "${args[i]}" == --filter ]] && only=(--only "${args[i + 1]}"); done
+    /usr/bin/python3 bench/models/export_zoo.py "$art/zoo" "${only[@]}" 2>&1 | grep -v -i -e warning -e '^  ' || true
+  else
+    echo "bench/run.sh: no PyTorch with torchvision at /usr/bin/python3: the whole-model table needs it (apt-get install python3-torch python3-torchvision)" >&2
   fi
 fi
 

@@ -68,7 +68,7 @@ public sealed class TorchEngine(Func<TT, TT> call, TT input) : Engine
 }
 
 /// <summary>
-/// ONNX Runtime 1.31 on the exported model: one session per thread count (intra-op threads =
+/// ONNX Runtime 1.32 on the exported model: one session per thread count (intra-op threads =
 /// the count, inter-op 1, sequential execution, all graph optimisations), input and output
 /// bound to preallocated buffers (ORT's fastest calling pattern).
 /// </summary>
@@ -98,13 +98,7 @@ public sealed class OrtEngine : Engine
     {
         if (!sessions.TryGetValue(threads, out session))
         {
-            using var options = new SessionOptions
-            {
-                IntraOpNumThreads = threads,
-                InterOpNumThreads = 1,
-                ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            };
+            using var options = ModelBench.OrtOptions(threads);
             session = new InferenceSession(modelPath, options);
             sessions[threads] = session;
         }

@@ -1,8 +1,9 @@
 // The speed benchmark: each workload on Functional, on libtorch 2.10 (TorchSharp) and on
-// ONNX Runtime 1.31, in one process, same input, same weights, float32, inference mode.
+// ONNX Runtime 1.32, in one process, same input, same weights, float32, inference mode.
 // Outputs are checked against each other before anything is timed.
 //
 //   bash bench/run.sh [--quick] [--filter a,b,f1] [--no-readme] [--seconds S] [--rounds R]
+//   bash bench/run.sh --models [--quick] [--no-cold] [--filter resnet18,resnet50]   (whole models only)
 //
 // Run it through bench/run.sh: TorchSharp needs the loader fix that script applies.
 using System.Diagnostics;
@@ -14,6 +15,10 @@ using TorchSharp;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+// A cold run of one engine on one model, in the fresh process the whole-model benchmark started.
+if (args.Length == 5 && args[0] == "--cold")
+    return ModelBench.RunCold(args[1], args[2], args[3], int.Parse(args[4], CultureInfo.InvariantCulture));
 
 var options = Options.Parse(args);
 if (options is null) return 2;
@@ -36,6 +41,8 @@ foreach (int t in Options.ThreadCounts)
     peak[t] = FmaPeak.Measure(t, options.Quick ? 0.1 : 0.25, options.Quick ? 3 : 5);
     Console.WriteLine($"FMA peak {t}T: {peak[t]:0.0} GF/s");
 }
+
+if (options.ModelsOnly) return RunModels();
 
 var workloads = Workload.All.Where(w => options.Filter is null || options.Filter.Contains(w.Id)).ToList();
 var unknown = options.Filter?.Except(Workload.All.Select(w => w.Id)).ToList() ?? [];
@@ -101,7 +108,47 @@ if (options.Readme && !options.Quick && options.Filter is null)
         ? "updated the README's table between <!-- perf:begin --> and <!-- perf:end -->"
         : "README.md has no <!-- perf:begin --> / <!-- perf:end --> markers: not updated");
 }
-return 0;
+return options.Quick || options.Filter is not null ? 0 : RunModels();
+
+// The whole-model table (bench/Bench/Models.cs): bench/results/models.{md,csv} and the README's
+// section between <!-- models:begin --> and <!-- models:end -->.
+int RunModels()
+{
+    string dir = Path.Combine(root, "bench", ".artifacts", "zoo");
+    var zoo = ZooModel.Read(dir);
+    if (zoo.Count == 0)
+    {
+        Console.Error.WriteLine($"no models in {dir}: make them with /usr/bin/python3 bench/models/export_zoo.py (bench/run.sh does)");
+        return 2;
+    }
+    var chosen = zoo.Where(m => options.Filter is null || options.Filter.Contains(m.Name)).ToList();
+    var results = new List<ModelResult>();
+    foreach (var m in chosen)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"[{m.Name}] {string.Join("×", m.Input)}");
+        string before = Machine.LoadAverage();
+        var r = ModelBench.Run(m, dir, options, cold: !options.NoCold);
+        results.Add(r with { Load = $"{before}→{Machine.LoadAverage()}" });
+        if (r.NotTimed is not null) Console.WriteLine($"  Functional not timed: {r.NotTimed}");
+    }
+    var peak512 = Options.ThreadCounts.ToDictionary(t => t, _ => double.NaN);
+    var report = new ModelReport(machine, started, options, peak, peak512, results);
+    string resultsDir = Path.Combine(root, "bench", "results");
+    string stem = options.Filter is not null ? "models-partial" : options.Quick ? "models-quick" : "models";
+    File.WriteAllText(Path.Combine(resultsDir, stem + ".md"), report.Markdown());
+    File.WriteAllText(Path.Combine(resultsDir, stem + ".csv"), report.Csv());
+    Console.WriteLine();
+    Console.WriteLine(report.SpeedTable());
+    Console.WriteLine(report.ColdTable());
+    foreach (var line in report.Targets()) Console.WriteLine(line);
+    Console.WriteLine($"wrote bench/results/{stem}.md and {stem}.csv");
+    if (options.Readme && !options.Quick && options.Filter is null)
+        Console.WriteLine(report.UpdateReadme(Path.Combine(root, "README.md"))
+            ? $"updated the README's whole-model section between {ModelReport.Begin} and {ModelReport.End}"
+            : $"README.md has no {ModelReport.Begin} / {ModelReport.End} markers: not updated");
+    return 0;
+}
 
 string OnnxPath(Workload wl) => wl.Onnx is null ? Path.Combine(models, wl.Id + ".onnx") : Path.Combine(root, wl.Onnx);
 
@@ -192,13 +239,19 @@ WorkloadResult RunWorkload(Workload wl)
 /// <summary>Command line.</summary>
 public sealed record Options(bool Quick, HashSet<string>? Filter, bool Readme, double Seconds, int Rounds)
 {
+    /// <summary>Only the whole-model table (<c>--models</c>); a full run does both.</summary>
+    public bool ModelsOnly { get; init; }
+
+    /// <summary>No fresh-process (cold) figures in the whole-model table (<c>--no-cold</c>).</summary>
+    public bool NoCold { get; init; }
+
     public static readonly int[] ThreadCounts = [1, 2];
 
     public string Mode => Quick ? "quick" : "full";
 
     public static Options? Parse(string[] args)
     {
-        bool quick = false, readme = true;
+        bool quick = false, readme = true, models = false, noCold = false;
         HashSet<string>? filter = null;
         double? seconds = null;
         int? rounds = null;
@@ -208,6 +261,8 @@ public sealed record Options(bool Quick, HashSet<string>? Filter, bool Readme, d
             {
                 case "--quick": quick = true; break;
                 case "--no-readme": readme = false; break;
+                case "--models": models = true; break;
+                case "--no-cold": noCold = true; break;
                 case "--filter" when i + 1 < args.Length:
                     filter = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
                     break;
@@ -215,11 +270,11 @@ public sealed record Options(bool Quick, HashSet<string>? Filter, bool Readme, d
                 case "--rounds" when i + 1 < args.Length: rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default:
                     Console.Error.WriteLine($"unknown argument '{args[i]}'");
-                    Console.Error.WriteLine("usage: bench/run.sh [--quick] [--filter a,b,f1] [--no-readme] [--seconds S] [--rounds R]");
+                    Console.Error.WriteLine("usage: bench/run.sh [--quick] [--models [--no-cold]] [--filter a,b,f1 | resnet18,resnet50] [--no-readme] [--seconds S] [--rounds R]");
                     return null;
             }
         }
-        return new(quick, filter, readme, seconds ?? (quick ? 0.4 : 3.0), rounds ?? (quick ? 1 : 3));
+        return new(quick, filter, readme, seconds ?? (quick ? 0.4 : 3.0), rounds ?? (quick ? 1 : 3)) { ModelsOnly = models, NoCold = noCold };
     }
 
     /// <summary>The repository root: the first folder above the program holding Functional.sln.</summary>

@@ -45,7 +45,7 @@ public sealed class Report(Machine machine, DateTime started, Options options, I
     {
         ["Functional"] = "Functional",
         ["libtorch"] = "libtorch 2.10",
-        ["ORT"] = "ONNX Runtime 1.31",
+        ["ORT"] = "ONNX Runtime 1.32",
     };
 
     /// <summary>µs with 3 significant figures below 100, thousands separators above.</summary>
@@ -86,7 +86,7 @@ public sealed class Report(Machine machine, DateTime started, Options options, I
     public string SummaryTable()
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| id | workload | Functional µs | libtorch 2.10 µs | ONNX Runtime 1.31 µs | fastest peer | Functional ÷ fastest peer | Functional throughput | % of FMA peak (ours / peer) |");
+        sb.AppendLine("| id | workload | Functional µs | libtorch 2.10 µs | ONNX Runtime 1.32 µs | fastest peer | Functional ÷ fastest peer | Functional throughput | % of FMA peak (ours / peer) |");
         sb.AppendLine("| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
         foreach (var r in results)
         {
@@ -119,7 +119,7 @@ public sealed class Report(Machine machine, DateTime started, Options options, I
             var ours = r.Best("Functional")!;
             var peer = r.FastestPeer!;
             yield return $"{Networks[r.Workload.Id]} time per image ({string.Join("×", r.Workload.Input.Skip(1))}, best thread setting): " +
-                $"Functional {Ms(ours)}, libtorch 2.10 {Ms(r.Best("libtorch")!)}, ONNX Runtime 1.31 {Ms(r.Best("ORT")!)}; " +
+                $"Functional {Ms(ours)}, libtorch 2.10 {Ms(r.Best("libtorch")!)}, ONNX Runtime 1.32 {Ms(r.Best("ORT")!)}; " +
                 $"Functional ÷ fastest peer ({peer.Engine}) {(ours.Median / peer.Median).ToString("0.00", CultureInfo.InvariantCulture)}×";
         }
     }
@@ -135,7 +135,7 @@ public sealed class Report(Machine machine, DateTime started, Options options, I
     public string Markdown()
     {
         var sb = new StringBuilder();
-        sb.AppendLine("# Speed: Functional vs libtorch 2.10 vs ONNX Runtime 1.31");
+        sb.AppendLine("# Speed: Functional vs libtorch 2.10 vs ONNX Runtime 1.32");
         sb.AppendLine();
         sb.AppendLine("Written by `bash bench/run.sh" + (options.Quick ? " --quick" : "") +
             (options.Filter is null ? "" : " --filter " + string.Join(",", options.Filter)) + "` (bench/Bench).");
@@ -233,14 +233,17 @@ public sealed class Report(Machine machine, DateTime started, Options options, I
         string.Concat(PerImage().Select(line => line + Environment.NewLine + Environment.NewLine)) + Notes());
 
     /// <summary>Replaces the text between the markers; false when they are missing.</summary>
-    public bool UpdateReadme(string path)
+    public bool UpdateReadme(string path) => ReplaceBetween(path, Begin, End, ReadmeBlock());
+
+    /// <summary>Replaces the text between two markers of a file; false when they are missing.</summary>
+    public static bool ReplaceBetween(string path, string begin, string end, string block)
     {
         if (!File.Exists(path)) return false;
         string text = File.ReadAllText(path);
-        int b = text.IndexOf(Begin, StringComparison.Ordinal);
-        int e = text.IndexOf(End, StringComparison.Ordinal);
+        int b = text.IndexOf(begin, StringComparison.Ordinal);
+        int e = text.IndexOf(end, StringComparison.Ordinal);
         if (b < 0 || e < b) return false;
-        string updated = text[..(b + Begin.Length)] + Environment.NewLine + ReadmeBlock() + Environment.NewLine + text[e..];
+        string updated = text[..(b + begin.Length)] + Environment.NewLine + block + Environment.NewLine + text[e..];
         File.WriteAllText(path, updated);
         return true;
     }

@@ -59,6 +59,10 @@ class ReLUSquared(nn.Module):
 
 CUSTOM_TYPES = {"ReLUSquared": ReLUSquared}
 
+# Modules outside torch.nn described like torch.nn ones (constructor arguments read back), by
+# class name; a family module may add to it (cases_preprocess.py: torchvision's transforms).
+DESCRIBED_TYPES = {}
+
 
 # --------------------------------------------------------------------------
 # Module description
@@ -93,7 +97,7 @@ def describe(module):
         if names != [str(i) for i in range(len(names))]:
             raise ValueError(f"Sequential children must be named 0, 1, ...; got {names}")
         return {"type": "Sequential", "layers": [describe(child) for child in module]}
-    if getattr(nn, cls.__name__, None) is not cls:
+    if getattr(nn, cls.__name__, None) is not cls and DESCRIBED_TYPES.get(cls.__name__) is not cls:
         # Any other module is described by its children and its torch.fx-traced forward.
         return {"type": cls.__name__,
                 "children": {n: describe(c) for n, c in module.named_children()},
@@ -111,7 +115,9 @@ def describe(module):
             continue
         if not hasattr(module, pname):
             raise AttributeError(f"{cls.__name__} holds no attribute for constructor parameter '{pname}'")
-        desc[pname] = _json_value(getattr(module, pname), f"{cls.__name__}.{pname}")
+        value = getattr(module, pname)
+        # Enums (torchvision's InterpolationMode) are described by their value ("bilinear").
+        desc[pname] = _json_value(getattr(value, "value", value), f"{cls.__name__}.{pname}")
     return desc
 
 
@@ -128,7 +134,7 @@ def build(desc):
         if desc:
             raise ValueError(f"Sequential: unexpected members {desc}")
         return nn.Sequential(*[build(layer) for layer in layers])
-    cls = getattr(nn, typ)
+    cls = DESCRIBED_TYPES.get(typ) or getattr(nn, typ)
     args = {k: tuple(v) if isinstance(v, list) else v for k, v in desc.items()}
     return cls(**args)
 

@@ -24,7 +24,7 @@ public static partial class ModuleDescription
     public delegate Layer Builder(ModuleArgs args, Weights weights);
 
     private static readonly ImmutableDictionary<string, Builder> Builders =
-        new[] { ContainerBuilders(), ActivationBuilders(), ConvBuilders(), PoolBuilders(), NormBuilders(), BasicBuilders() }
+        new[] { ContainerBuilders(), ActivationBuilders(), ConvBuilders(), PoolBuilders(), NormBuilders(), BasicBuilders(), PreprocessBuilders() }
             .SelectMany(b => b)
             .ToImmutableDictionary(b => b.Type, b => b.Build);
 

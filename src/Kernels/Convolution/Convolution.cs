@@ -30,8 +30,8 @@ namespace Functional.Kernels;
 /// </summary>
 public static unsafe class Convolution
 {
-    /// <summary>GEMM columns (output positions) per work item: 10 micro-panels, ~240 KB of packed B at K=256.</summary>
-    private const int NC = 240;
+    /// <summary>GEMM columns (output positions) per work item: 10 micro-panels, 240–320 KB of packed B at K=256.</summary>
+    private static readonly int NC = 10 * Gemm.NR;
 
     /// <summary>
     /// Forward convolution (PyTorch's Conv1d/2d/3d with zero padding).

@@ -9,10 +9,11 @@ namespace Functional.Kernels;
 /// <code>
 ///   Yᵀ[P × OCg] = colᵀ[P × K] · Wᵀ[K × OCg]     K = Cin/G · taps, P = output positions
 /// </code>
-/// Positions are the GEMM's rows (4 per micro-tile) and output channels its 24-wide columns, so a
-/// 49-position map fills 94 % of its tiles instead of 68 % (49 of 72 columns). colᵀ is never
+/// Positions are the GEMM's rows (<see cref="Gemm.MR"/> per micro-tile) and output channels its
+/// <see cref="Gemm.NR"/>-wide columns, so a 49-position map fills 94 % (4×24 tiles) or 88 % (8×32)
+/// of its tiles instead of 68 % or 77 % (49 of 72 or 64 columns). colᵀ is never
 /// built: the input is copied once into a zero-padded image, and the micro-kernel reads row p of
-/// colᵀ at that position's window origin plus a per-k offset (<see cref="Gemm.KernelFmaGathered"/>).
+/// colᵀ at that position's window origin plus a per-k offset (<see cref="Gemm.KernelGathered"/>).
 /// The weight streams from output-channel panels packed once per weight (<see cref="ConvWeights"/>),
 /// and the threads split the output channels (a split by positions would leave one block to
 /// share). Each output element is one accumulation over K in a fixed order, the same as the
@@ -20,7 +21,7 @@ namespace Functional.Kernels;
 /// </summary>
 internal static unsafe class FewPositions
 {
-    private const int NR = Gemm.NR, MR = Gemm.MR;
+    private static readonly int NR = Gemm.NR, MR = Gemm.MR;
 
     /// <summary>Largest map handled: beyond it the ordinary split over position blocks feeds every thread.</summary>
     internal const int MaxPositions = 256;
@@ -100,7 +101,8 @@ internal static unsafe class FewPositions
                     Parallelism.For(panelsPerGroup, (long)k * positions * NR, (s, e) =>
                     {
                         int oc0 = s * NR, ocn = Math.Min(e * NR, ocg) - oc0;
-                        float* tile = stackalloc float[MR * NR];
+                        float* tile = stackalloc float[Gemm.MaxMR * 32];
+                        float** rows = stackalloc float*[Gemm.MaxMR];
                         for (int b = 0; b < nk; b++)
                         {
                             int k0 = b * kb, kc = Math.Min(kb, k - k0);
@@ -117,7 +119,7 @@ internal static unsafe class FewPositions
                                     for (int line = t * lines / tiles, end = (t + 1) * lines / tiles; line < end; line++)
                                         Sse.Prefetch1(next + line * 16);
                                     Tile(kc, image, origins + q0, offsets + k0, panel, transposed + (long)q0 * ocg + oc0 + j, ocg,
-                                        Math.Min(MR, positions - q0), nr, b > 0, tile);
+                                        Math.Min(MR, positions - q0), nr, b > 0, tile, rows);
                                 }
                             }
                         }
@@ -133,20 +135,21 @@ internal static unsafe class FewPositions
         }
     }
 
-    /// <summary>One 4×24 tile of Yᵀ; an edge tile runs the same kernel on a private tile, so every element sees the same operations.</summary>
+    /// <summary>One MR×NR tile of Yᵀ; an edge tile runs the same kernel on a private tile, so every element sees the same operations.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile(int kc, float* image, int* origins, int* offsets, float* panel, float* c, int ldc, int mr, int nr, bool accumulate, float* tile)
+    private static void Tile(int kc, float* image, int* origins, int* offsets, float* panel, float* c, int ldc, int mr, int nr, bool accumulate,
+        float* tile, float** rows)
     {
-        float* a0 = image + origins[0], a1 = image + origins[1], a2 = image + origins[2], a3 = image + origins[3];
+        for (int i = 0; i < MR; i++) rows[i] = image + origins[i];
         if (mr == MR && nr == NR)
         {
-            Gemm.KernelFmaGathered(kc, a0, a1, a2, a3, offsets, panel, NR, c, ldc, accumulate);
+            Gemm.KernelGathered(kc, rows, offsets, panel, NR, c, ldc, accumulate);
             return;
         }
         if (accumulate)
             for (int i = 0; i < mr; i++)
                 for (int j = 0; j < nr; j++) tile[i * NR + j] = c[i * ldc + j];
-        Gemm.KernelFmaGathered(kc, a0, a1, a2, a3, offsets, panel, NR, tile, NR, accumulate);
+        Gemm.KernelGathered(kc, rows, offsets, panel, NR, tile, NR, accumulate);
         for (int i = 0; i < mr; i++)
             for (int j = 0; j < nr; j++) c[i * ldc + j] = tile[i * NR + j];
     }

@@ -9,29 +9,35 @@ namespace Functional.Kernels;
 /// A read in place through row pointers and a K stride (so the forward weight [M, K] and the
 /// transposed one, read as its transpose, need no packing).
 /// <code>
-///            K                 NR=24          NR
+///            K                 NR             NR
 ///      ┌───────────┐       ┌──┬──┬──┐     ┌──┬──┬──┐
-///  MR=4│  A rows   │   ×  K│B0│B1│..│  =  │C │  │  │ MR   one 4×24 tile = 12 ymm accumulators
+///    MR│  A rows   │   ×  K│B0│B1│..│  =  │C │  │  │ MR   one MR×NR tile of accumulators
 ///      └───────────┘       └──┴──┴──┘     └──┴──┴──┘
-///   broadcast a[i,k]     packed: panel j holds columns 24j..24j+23, k-major, 24 floats per k
+///   broadcast a[i,k]     packed: panel j holds columns NR·j..NR·j+NR-1, k-major, NR floats per k
 /// </code>
+/// The tile follows <see cref="Simd.Width"/>: 4×24 (12 ymm accumulators) at 256 bits, 8×32
+/// (16 zmm accumulators) at 512 bits; the panel width of every packing follows it.
 /// The loop over k inside a tile runs in one fixed order from one fixed starting value (bias, zero
 /// or the C of the previous K block), so a C element's value never depends on how the caller
-/// split M or N between threads.
+/// split M, N or K, nor on the tile: both widths give bit-identical results.
 /// </summary>
 internal static unsafe class Gemm
 {
+    /// <summary>True when the 512-bit micro-kernel runs (<see cref="Simd.Width"/> is 512).</summary>
+    internal static readonly bool Wide = Simd.Width == 512;
     /// <summary>Rows of A (and C) per micro-tile.</summary>
-    internal const int MR = 4;
-    /// <summary>Columns of B (and C) per micro-tile: three ymm vectors.</summary>
-    internal const int NR = 24;
-    /// <summary>Largest K block: a packed B panel (KC × NR floats = 24 KB) stays in L1.</summary>
+    internal static readonly int MR = Wide ? 8 : 4;
+    /// <summary>Columns of B (and C) per micro-tile: three ymm or two zmm vectors.</summary>
+    internal static readonly int NR = Wide ? 32 : 24;
+    /// <summary>Largest K block: a packed B panel (KC × NR floats = 24 or 32 KB) stays in L1.</summary>
     internal const int KC = 256;
     /// <summary>Rows of A per macro block, so the A block (MC × KC) stays in L2.</summary>
     internal const int MC = 128;
+    /// <summary>Most rows in any micro-tile (sizes row-pointer scratch).</summary>
+    internal const int MaxMR = 8;
 
-    /// <summary>True when the AVX2/FMA micro-kernel can run on this machine.</summary>
-    internal static bool FastSupported => Fma.IsSupported && Avx2.IsSupported;
+    /// <summary>True when the SIMD micro-kernels can run on this machine.</summary>
+    internal static bool FastSupported => Simd.Width >= 256;
 
     /// <summary>Splits K into equal blocks of at most <paramref name="max"/>; the block size is a function of K (and the bound) only.</summary>
     internal static int KBlock(int k, int max = KC) => k <= max ? Math.Max(k, 1) : (k + (k + max - 1) / max - 1) / ((k + max - 1) / max);
@@ -54,7 +60,7 @@ internal static unsafe class Gemm
             float* d = dst + kr * NR;
             int q = 0;
             for (; q + NR <= nc; q += NR, d += panelStride)
-                Copy24(src + q, d);
+                for (int v = 0; v < NR; v += 8) Vector256.Store(Vector256.Load(src + q + v), d + v);
             if (q < nc)
             {
                 int rem = nc - q;
@@ -62,14 +68,6 @@ internal static unsafe class Gemm
                 for (int j = rem; j < NR; j++) d[j] = 0f;
             }
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy24(float* src, float* dst)
-    {
-        Vector256.Store(Vector256.Load(src), dst);
-        Vector256.Store(Vector256.Load(src + 8), dst + 8);
-        Vector256.Store(Vector256.Load(src + 16), dst + 16);
     }
 
     /// <summary>
@@ -91,70 +89,67 @@ internal static unsafe class Gemm
     internal static void Block(int m, int kc, float* a, nint rs, nint ks, float* b, nint panelStride, nint bRowStride, int nc,
         float* c, nint ldc, float* bias, bool accumulate, bool fast)
     {
-        float* tile = stackalloc float[MR * NR];
-        float* tileBias = stackalloc float[MR];
+        int mrTile = MR, nrTile = NR;
+        float* tile = stackalloc float[MaxMR * 32];
+        float* tileBias = stackalloc float[MaxMR];
+        float** rows = stackalloc float*[MaxMR];
         for (int ic = 0; ic < m; ic += MC)
         {
             int mEnd = Math.Min(ic + MC, m);
-            for (int jr = 0; jr < nc; jr += NR)
+            for (int jr = 0; jr < nc; jr += nrTile)
             {
-                int nr = Math.Min(NR, nc - jr);
-                float* bp = b + (nint)(jr / NR) * panelStride;
-                for (int ir = ic; ir < mEnd; ir += MR)
+                int nr = Math.Min(nrTile, nc - jr);
+                float* bp = b + (nint)(jr / nrTile) * panelStride;
+                for (int ir = ic; ir < mEnd; ir += mrTile)
                 {
-                    int mr = Math.Min(MR, mEnd - ir);
+                    int mr = Math.Min(mrTile, mEnd - ir);
                     // Rows past the edge alias the last real row: always readable, results discarded.
-                    float* a0 = a + ir * rs;
-                    float* a1 = a + (ir + Math.Min(1, mr - 1)) * rs;
-                    float* a2 = a + (ir + Math.Min(2, mr - 1)) * rs;
-                    float* a3 = a + (ir + Math.Min(3, mr - 1)) * rs;
+                    for (int i = 0; i < mrTile; i++) rows[i] = a + (ir + Math.Min(i, mr - 1)) * rs;
                     float* cp = c + ir * ldc + jr;
-                    if (mr == MR && nr == NR)
+                    if (mr == mrTile && nr == nrTile)
                     {
-                        Kernel(kc, a0, a1, a2, a3, ks, bp, bRowStride, cp, ldc, bias == null ? null : bias + ir, accumulate, fast);
+                        Kernel(kc, rows, ks, bp, bRowStride, cp, ldc, bias == null ? null : bias + ir, accumulate, fast);
                         continue;
                     }
                     // Edge tile: run the same full kernel on a private tile so every element sees
                     // the identical operation sequence, then copy the valid part.
                     if (accumulate)
                         for (int i = 0; i < mr; i++)
-                            for (int j = 0; j < nr; j++) tile[i * NR + j] = cp[i * ldc + j];
+                            for (int j = 0; j < nr; j++) tile[i * nrTile + j] = cp[i * ldc + j];
                     float* tb = null;
                     if (bias != null)
                     {
-                        for (int i = 0; i < MR; i++) tileBias[i] = bias[ir + Math.Min(i, mr - 1)];
+                        for (int i = 0; i < mrTile; i++) tileBias[i] = bias[ir + Math.Min(i, mr - 1)];
                         tb = tileBias;
                     }
-                    Kernel(kc, a0, a1, a2, a3, ks, bp, bRowStride, tile, NR, tb, accumulate, fast);
+                    Kernel(kc, rows, ks, bp, bRowStride, tile, nrTile, tb, accumulate, fast);
                     for (int i = 0; i < mr; i++)
-                        for (int j = 0; j < nr; j++) cp[i * ldc + j] = tile[i * NR + j];
+                        for (int j = 0; j < nr; j++) cp[i * ldc + j] = tile[i * nrTile + j];
                 }
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel(int kc, float* a0, float* a1, float* a2, float* a3, nint ks, float* b, nint bs,
+    private static void Kernel(int kc, float** rows, nint ks, float* b, nint bs,
         float* c, nint ldc, float* bias, bool accumulate, bool fast)
     {
-        if (fast) KernelFma(kc, a0, a1, a2, a3, ks, b, bs, c, ldc, bias, accumulate);
-        else KernelPortable(kc, a0, a1, a2, a3, ks, b, bs, c, ldc, bias, accumulate);
+        if (!fast) KernelPortable(kc, rows, ks, b, bs, c, ldc, bias, accumulate);
+        else if (Wide) Kernel512(kc, rows, new Strided(ks), b, bs, c, ldc, bias, accumulate);
+        else Kernel256(kc, rows[0], rows[1], rows[2], rows[3], new Strided(ks), b, bs, c, ldc, bias, accumulate);
     }
 
-    /// <summary>The AVX2/FMA 4×24 micro-kernel over A rows advancing by a fixed stride <paramref name="ks"/>.</summary>
-    internal static void KernelFma(int kc, float* a0, float* a1, float* a2, float* a3, nint ks, float* b, nint bs,
-        float* c, nint ldc, float* bias, bool accumulate)
-        => KernelFma(kc, a0, a1, a2, a3, new Strided(ks), b, bs, c, ldc, bias, accumulate);
-
     /// <summary>
-    /// The micro-kernel with A gathered: at step k the four rows read a0..a3 + <paramref name="offsets"/>[k],
-    /// so A can be the im2col of a padded image read in place. Same FMA sequence per element.
+    /// The micro-kernel with A gathered: at step k row i reads <paramref name="rows"/>[i] + <paramref name="offsets"/>[k],
+    /// so A can be the im2col of a padded image read in place. Same FMA sequence per element as <see cref="Block(int, int, float*, nint, nint, float*, int, float*, nint, float*, bool, bool)"/>.
     /// </summary>
-    internal static void KernelFmaGathered(int kc, float* a0, float* a1, float* a2, float* a3, int* offsets, float* b, nint bs,
-        float* c, nint ldc, bool accumulate)
-        => KernelFma(kc, a0, a1, a2, a3, new Gathered(offsets), b, bs, c, ldc, null, accumulate);
+    internal static void KernelGathered(int kc, float** rows, int* offsets, float* b, nint bs, float* c, nint ldc, bool accumulate)
+    {
+        if (Wide) Kernel512(kc, rows, new Gathered(offsets), b, bs, c, ldc, null, accumulate);
+        else Kernel256(kc, rows[0], rows[1], rows[2], rows[3], new Gathered(offsets), b, bs, c, ldc, null, accumulate);
+    }
 
-    /// <summary>Where step k of the four A rows reads, relative to each row's start (called once per k, in order).</summary>
+    /// <summary>Where step k of the A rows reads, relative to each row's start (called once per k, in order).</summary>
     private interface IKOffsets
     {
         nint Next();
@@ -185,7 +180,7 @@ internal static unsafe class Gemm
     /// The AVX2/FMA 4×24 micro-kernel: 12 accumulators, 3 B vectors, 1 broadcast = 16 ymm. C starts
     /// from its current value (<paramref name="accumulate"/>), from <paramref name="bias"/>[row], or zero.
     /// </summary>
-    private static void KernelFma<TK>(int kc, float* a0, float* a1, float* a2, float* a3, TK offsets, float* b, nint bs,
+    private static void Kernel256<TK>(int kc, float* a0, float* a1, float* a2, float* a3, TK offsets, float* b, nint bs,
         float* c, nint ldc, float* bias, bool accumulate) where TK : struct, IKOffsets
     {
         Vector256<float> c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
@@ -238,33 +233,103 @@ internal static unsafe class Gemm
     }
 
     /// <summary>
+    /// The AVX-512 8×32 micro-kernel: 16 zmm accumulators, 2 B vectors, 1 broadcast (of 32 zmm).
+    /// Per element the same FMA chain as <see cref="Kernel256"/>, so both widths agree bit for bit.
+    /// </summary>
+    private static void Kernel512<TK>(int kc, float** rows, TK offsets, float* b, nint bs,
+        float* c, nint ldc, float* bias, bool accumulate) where TK : struct, IKOffsets
+    {
+        float* a0 = rows[0], a1 = rows[1], a2 = rows[2], a3 = rows[3], a4 = rows[4], a5 = rows[5], a6 = rows[6], a7 = rows[7];
+        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+        if (accumulate)
+        {
+            float* r = c;
+            c00 = Avx512F.LoadVector512(r); c01 = Avx512F.LoadVector512(r + 16); r += ldc;
+            c10 = Avx512F.LoadVector512(r); c11 = Avx512F.LoadVector512(r + 16); r += ldc;
+            c20 = Avx512F.LoadVector512(r); c21 = Avx512F.LoadVector512(r + 16); r += ldc;
+            c30 = Avx512F.LoadVector512(r); c31 = Avx512F.LoadVector512(r + 16); r += ldc;
+            c40 = Avx512F.LoadVector512(r); c41 = Avx512F.LoadVector512(r + 16); r += ldc;
+            c50 = Avx512F.LoadVector512(r); c51 = Avx512F.LoadVector512(r + 16); r += ldc;
+            c60 = Avx512F.LoadVector512(r); c61 = Avx512F.LoadVector512(r + 16); r += ldc;
+            c70 = Avx512F.LoadVector512(r); c71 = Avx512F.LoadVector512(r + 16);
+        }
+        else if (bias != null)
+        {
+            c00 = c01 = Vector512.Create(bias[0]);
+            c10 = c11 = Vector512.Create(bias[1]);
+            c20 = c21 = Vector512.Create(bias[2]);
+            c30 = c31 = Vector512.Create(bias[3]);
+            c40 = c41 = Vector512.Create(bias[4]);
+            c50 = c51 = Vector512.Create(bias[5]);
+            c60 = c61 = Vector512.Create(bias[6]);
+            c70 = c71 = Vector512.Create(bias[7]);
+        }
+        else
+        {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = Vector512<float>.Zero;
+        }
+
+        for (int k = 0; k < kc; k++)
+        {
+            nint off = offsets.Next();
+            var b0 = Avx512F.LoadVector512(b);
+            var b1 = Avx512F.LoadVector512(b + 16);
+            var av = Vector512.Create(a0[off]);
+            c00 = Avx512F.FusedMultiplyAdd(av, b0, c00); c01 = Avx512F.FusedMultiplyAdd(av, b1, c01);
+            av = Vector512.Create(a1[off]);
+            c10 = Avx512F.FusedMultiplyAdd(av, b0, c10); c11 = Avx512F.FusedMultiplyAdd(av, b1, c11);
+            av = Vector512.Create(a2[off]);
+            c20 = Avx512F.FusedMultiplyAdd(av, b0, c20); c21 = Avx512F.FusedMultiplyAdd(av, b1, c21);
+            av = Vector512.Create(a3[off]);
+            c30 = Avx512F.FusedMultiplyAdd(av, b0, c30); c31 = Avx512F.FusedMultiplyAdd(av, b1, c31);
+            av = Vector512.Create(a4[off]);
+            c40 = Avx512F.FusedMultiplyAdd(av, b0, c40); c41 = Avx512F.FusedMultiplyAdd(av, b1, c41);
+            av = Vector512.Create(a5[off]);
+            c50 = Avx512F.FusedMultiplyAdd(av, b0, c50); c51 = Avx512F.FusedMultiplyAdd(av, b1, c51);
+            av = Vector512.Create(a6[off]);
+            c60 = Avx512F.FusedMultiplyAdd(av, b0, c60); c61 = Avx512F.FusedMultiplyAdd(av, b1, c61);
+            av = Vector512.Create(a7[off]);
+            c70 = Avx512F.FusedMultiplyAdd(av, b0, c70); c71 = Avx512F.FusedMultiplyAdd(av, b1, c71);
+            b += bs;
+        }
+
+        Avx512F.Store(c, c00); Avx512F.Store(c + 16, c01); c += ldc;
+        Avx512F.Store(c, c10); Avx512F.Store(c + 16, c11); c += ldc;
+        Avx512F.Store(c, c20); Avx512F.Store(c + 16, c21); c += ldc;
+        Avx512F.Store(c, c30); Avx512F.Store(c + 16, c31); c += ldc;
+        Avx512F.Store(c, c40); Avx512F.Store(c + 16, c41); c += ldc;
+        Avx512F.Store(c, c50); Avx512F.Store(c + 16, c51); c += ldc;
+        Avx512F.Store(c, c60); Avx512F.Store(c + 16, c61); c += ldc;
+        Avx512F.Store(c, c70); Avx512F.Store(c + 16, c71);
+    }
+
+    /// <summary>
     /// Portable micro-kernel for machines without AVX2/FMA: same tile, same k order, separate
-    /// multiply and add (so it agrees with the FMA kernel to rounding, not bit for bit).
+    /// multiply and add (so it agrees with the FMA kernels to rounding, not bit for bit).
     /// </summary>
     [SkipLocalsInit]
-    internal static void KernelPortable(int kc, float* a0, float* a1, float* a2, float* a3, nint ks, float* b, nint bs,
+    internal static void KernelPortable(int kc, float** rows, nint ks, float* b, nint bs,
         float* c, nint ldc, float* bias, bool accumulate)
     {
-        float* acc = stackalloc float[MR * NR];
-        float** rows = stackalloc float*[MR];
-        rows[0] = a0; rows[1] = a1; rows[2] = a2; rows[3] = a3;
-        for (int i = 0; i < MR; i++)
+        int mrTile = MR, nrTile = NR;
+        float* acc = stackalloc float[MaxMR * 32];
+        for (int i = 0; i < mrTile; i++)
         {
             float init = bias != null ? bias[i] : 0f;
-            for (int j = 0; j < NR; j++) acc[i * NR + j] = accumulate ? c[i * ldc + j] : init;
+            for (int j = 0; j < nrTile; j++) acc[i * nrTile + j] = accumulate ? c[i * ldc + j] : init;
         }
         nint off = 0;
         for (int k = 0; k < kc; k++, off += ks, b += bs)
         {
-            for (int i = 0; i < MR; i++)
+            for (int i = 0; i < mrTile; i++)
             {
                 float av = rows[i][off];
-                float* ar = acc + i * NR;
-                for (int j = 0; j < NR; j++) ar[j] += av * b[j];
+                float* ar = acc + i * nrTile;
+                for (int j = 0; j < nrTile; j++) ar[j] += av * b[j];
             }
         }
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR; j++) c[i * ldc + j] = acc[i * NR + j];
+        for (int i = 0; i < mrTile; i++)
+            for (int j = 0; j < nrTile; j++) c[i * ldc + j] = acc[i * nrTile + j];
     }
 
     /// <summary>

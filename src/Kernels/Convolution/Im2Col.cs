@@ -16,7 +16,7 @@ namespace Functional.Kernels;
 /// </summary>
 internal static unsafe class Im2Col
 {
-    private const int NR = Gemm.NR;
+    private static readonly int NR = Gemm.NR;
 
     /// <summary>
     /// Packs rows [k0, k0+kc), columns [p0, p0+nc) of the column matrix of <paramref name="image"/>

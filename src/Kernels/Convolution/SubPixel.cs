@@ -27,7 +27,7 @@ namespace Functional.Kernels;
 /// </summary>
 internal static unsafe class SubPixel
 {
-    private const int NR = Gemm.NR;
+    private static readonly int NR = Gemm.NR;
     /// <summary>Most columns (grid positions of one phase) per work item; a phase's slab is split into equal blocks of whole panels.</summary>
     private const int NC = 288;
     /// <summary>Largest K block: row-major B (K × 24 floats per micro-panel, rows ~1 KB apart) must stay in L1.</summary>

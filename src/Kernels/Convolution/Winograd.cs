@@ -23,7 +23,7 @@ namespace Functional.Kernels;
 /// </summary>
 internal static unsafe class Winograd
 {
-    private const int NR = Gemm.NR;
+    private static readonly int NR = Gemm.NR;
 
     /// <summary>True when the problem suits F(2×2, 3×3): the AVX2 path, a 3×3 2-D kernel, stride and dilation 1, enough channels.</summary>
     internal static bool Applies(in ConvPlan p, bool fast, bool filtersKept)
@@ -141,7 +141,7 @@ internal static unsafe class Winograd
             tw = (OW + 1) / 2;
             tilesPerImage = th * tw;
             // Tiles per work item: whole 24-column panels, fewer when many channels (V and M stay in L2).
-            runLength = Cg + OCg <= 160 ? 48 : 24;
+            runLength = Cg + OCg <= 160 ? 2 * NR : NR;
             runs = (tilesPerImage + runLength - 1) / runLength;
             long items = (long)Batch * Groups * runs;
             if (items > int.MaxValue / 4) throw new ArgumentException("Convolution too large.", "plan");
