@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using FsCheck;
 using FsCheck.Fluent;
@@ -244,6 +245,34 @@ public class CompositionProperties
             else
                 Assert.Matches(@"^-?\d(\.\d+)?e[+-]\d{2,3}$", s);
         });
+
+    [Fact]
+    public void A_container_checks_each_part_once_per_forward()
+    {
+        // A shape rule that counts its calls, in every kind of container, nested: one Forward of
+        // the whole must ask each part for its shape once (the container's check), not again
+        // when the part runs.
+        int calls = 0;
+        Layer Counted() => Combine.Function("f", x => x * 2f, s => { calls++; return s; });
+        var none = ImmutableDictionary<string, object?>.Empty;
+        var graph = new Graph(
+        [
+            new GraphNode("placeholder", "x", "x", [], none),
+            new GraphNode("call_module", "a", "f", [new NodeRef("x")], none),
+            new GraphNode("output", "output", "output", [new NodeRef("a")], none),
+        ], new Dictionary<string, Layer> { ["f"] = Counted() });
+        var model = Counted() >> Combine.Residual(Counted() >> Counted(), Counted())
+            >> Combine.Concat(1, Counted(), Sequential.Nested(Counted(), Counted()))
+            >> new Module("M", [("f", Counted())], Counted() >> graph);
+        using var x = Tensor.Ones(new Shape(1, 2));
+        Assert.Equal(new Shape(1, 4), model.OutputShape(x.Shape));
+        int parts = calls;
+        Assert.Equal(9, parts);
+        calls = 0;
+        using var y = model.Forward(x);
+        Assert.Equal(new Shape(1, 4), y.Shape);
+        Assert.Equal(parts, calls);
+    }
 
     [Fact]
     public void PyRepr_matches_known_Python_reprs()

@@ -32,20 +32,24 @@ public static class Combine
 public sealed record Residual(Layer Body, Layer? Shortcut = null) : Layer
 {
     /// <inheritdoc/>
-    public override Shape OutputShape(Shape input)
+    public override Shape OutputShape(Shape input) => Plan(input).Output;
+
+    internal override ShapePlan Plan(Shape input)
     {
-        var body = Body.OutputShape(input);
-        var skip = Shortcut?.OutputShape(input) ?? input;
-        if (body != skip)
-            throw Error($"the body gives {body} but the {(Shortcut is null ? "identity shortcut" : "shortcut")} gives {skip} for input {input}; they must match to be added");
-        return body;
+        var body = Body.Plan(input);
+        var skip = Shortcut?.Plan(input) ?? new(input, input, null);
+        if (body.Output != skip.Output)
+            throw Error($"the body gives {body.Output} but the {(Shortcut is null ? "identity shortcut" : "shortcut")} gives {skip.Output} for input {input}; they must match to be added");
+        return new(input, body.Output, [body, skip]);
     }
 
     /// <inheritdoc/>
-    protected override Tensor Compute(Tensor input, Shape outputShape)
+    protected override Tensor Compute(Tensor input, Shape outputShape) => Run(input, Plan(input.Shape));
+
+    private protected override Tensor Execute(Tensor input, ShapePlan plan, bool consuming)
     {
-        var body = Body.Forward(input);
-        var skip = Shortcut?.Forward(input) ?? input;
+        var body = Body.Run(input, plan.Parts![0]);
+        var skip = Shortcut?.Run(input, plan.Parts[1]) ?? input;
         // The body's output is ours alone when the body made it: the sum can go over it.
         bool ownBody = Body.Returns == ForwardResult.New && !ReferenceEquals(body, input) && !ReferenceEquals(body, skip) && body.HasSoleStorage;
         var sum = ownBody ? body.AddInPlace(skip) : body + skip;
@@ -84,30 +88,34 @@ public sealed record Branches(BranchJoin Join, int Dim, ImmutableArray<Layer> La
     public override string TypeName => Join.ToString();
 
     /// <inheritdoc/>
-    public override Shape OutputShape(Shape input)
+    public override Shape OutputShape(Shape input) => Plan(input).Output;
+
+    internal override ShapePlan Plan(Shape input)
     {
         if (Layers.IsDefaultOrEmpty) throw Error("needs at least one branch");
-        var shapes = Layers.Select((l, i) =>
+        var parts = Layers.Select((l, i) =>
         {
-            try { return l.OutputShape(input); }
+            try { return l.Plan(input); }
             catch (ShapeException e) { throw Error($"branch ({i}) {l.TypeName} given input of shape {input}: {e.Message}"); }
-        }).ToList();
-        var result = shapes[0];
-        for (int i = 1; i < shapes.Count; i++)
+        }).ToArray();
+        var result = parts[0].Output;
+        for (int i = 1; i < parts.Length; i++)
         {
             try
             {
-                result = Join == BranchJoin.Concat ? TensorOps.ConcatShape([result, shapes[i]], Dim) : TensorOps.BroadcastShape(result, shapes[i]);
+                result = Join == BranchJoin.Concat ? TensorOps.ConcatShape([result, parts[i].Output], Dim) : TensorOps.BroadcastShape(result, parts[i].Output);
             }
-            catch (ShapeException e) { throw Error($"branch ({i}) gives {shapes[i]}, which cannot be joined with {result}: {e.Message}"); }
+            catch (ShapeException e) { throw Error($"branch ({i}) gives {parts[i].Output}, which cannot be joined with {result}: {e.Message}"); }
         }
-        return result;
+        return new(input, result, parts);
     }
 
     /// <inheritdoc/>
-    protected override Tensor Compute(Tensor input, Shape outputShape)
+    protected override Tensor Compute(Tensor input, Shape outputShape) => Run(input, Plan(input.Shape));
+
+    private protected override Tensor Execute(Tensor input, ShapePlan plan, bool consuming)
     {
-        var outputs = Layers.Select(l => l.Forward(input)).ToList();
+        var outputs = Layers.Select((l, i) => l.Run(input, plan.Parts![i])).ToList();
         var joined = Join switch
         {
             BranchJoin.Concat => TensorOps.Concat(outputs, Dim),
@@ -212,14 +220,18 @@ public sealed record Module : Layer
     public override string TypeName => ModuleType;
 
     /// <inheritdoc/>
-    public override Shape OutputShape(Shape input)
+    public override Shape OutputShape(Shape input) => Plan(input).Output;
+
+    internal override ShapePlan Plan(Shape input)
     {
-        try { return Body.OutputShape(input); }
+        try { return Body.Plan(input); }
         catch (ShapeException e) { throw new ShapeException($"{ModuleType} given input of shape {input}: {e.Message}"); }
     }
 
     /// <inheritdoc/>
-    protected override Tensor Compute(Tensor input, Shape outputShape) => Body.Forward(input);
+    protected override Tensor Compute(Tensor input, Shape outputShape) => Run(input, Plan(input.Shape));
+
+    private protected override Tensor Execute(Tensor input, ShapePlan plan, bool consuming) => Body.Run(input, plan); // the body's own plan: a module adds no shape of its own
 
     internal override ForwardResult Returns => Body.Returns;
 

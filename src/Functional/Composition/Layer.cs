@@ -25,20 +25,34 @@ public abstract record Layer
     public Tensor Forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return Compute(input, OutputShape(input.Shape));
+        return Run(input, Plan(input.Shape));
     }
 
     /// <summary>Runs the layer on an input whose shape <see cref="OutputShape"/> has accepted.</summary>
     protected abstract Tensor Compute(Tensor input, Shape outputShape);
 
     /// <summary>
-    /// <see cref="Forward"/> for a container passing an intermediate it alone holds and disposes
-    /// right after: a layer that reads each element once may write its output over the input's
-    /// storage (still in cache) instead of a second buffer. Nobody else ever sees the input.
+    /// <see cref="OutputShape"/>, keeping what a container worked out for its parts on the way, so
+    /// that running it (<see cref="Run"/>) checks no shape twice.
     /// </summary>
-    internal Tensor ForwardConsuming(Tensor input) => ComputeConsuming(input, OutputShape(input.Shape));
+    internal virtual ShapePlan Plan(Shape input) => new(input, OutputShape(input), null);
 
-    /// <summary>See <see cref="ForwardConsuming"/>; by default the same as <see cref="Compute"/>.</summary>
+    /// <summary>
+    /// Runs the layer with <paramref name="plan"/>, made for the input's shape; an input of another
+    /// shape (a graph whose shape rules and tensors disagree) is planned afresh, as
+    /// <see cref="Forward"/> would. With <paramref name="consuming"/>, the caller is a container
+    /// passing an intermediate it alone holds and disposes right after: a layer that reads each
+    /// element once may write its output over the input's storage (still in cache) instead of a
+    /// second buffer. Nobody else ever sees the input.
+    /// </summary>
+    internal Tensor Run(Tensor input, ShapePlan plan, bool consuming = false) =>
+        Execute(input, input.Shape == plan.Input ? plan : Plan(input.Shape), consuming);
+
+    /// <summary>Runs the layer on an input whose shape <paramref name="plan"/> was made for.</summary>
+    private protected virtual Tensor Execute(Tensor input, ShapePlan plan, bool consuming) =>
+        consuming ? ComputeConsuming(input, plan.Output) : Compute(input, plan.Output);
+
+    /// <summary>See <see cref="Run"/>'s <c>consuming</c>; by default the same as <see cref="Compute"/>.</summary>
     private protected virtual Tensor ComputeConsuming(Tensor input, Shape outputShape) => Compute(input, outputShape);
 
     /// <summary>
@@ -103,6 +117,12 @@ public abstract record Layer
     /// <summary>An output extent computed in <c>long</c>, as an <c>int</c>; past <see cref="Shape.MaxElements"/> a <see cref="ShapeException"/> naming this layer and <paramref name="what"/>.</summary>
     protected int Extent(long size, string what) => Shape.Extent(size, $"{this}: {what}");
 }
+
+/// <summary>
+/// A layer's output shape for one input shape and, for a container, its parts' plans in the order
+/// it runs them (see <see cref="Layer.Plan"/>).
+/// </summary>
+internal readonly record struct ShapePlan(Shape Input, Shape Output, ShapePlan[]? Parts);
 
 /// <summary>What a layer's <see cref="Layer.Forward"/> returns (see <see cref="Layer.Returns"/>).</summary>
 internal enum ForwardResult

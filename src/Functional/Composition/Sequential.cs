@@ -57,36 +57,43 @@ public sealed record Sequential : Layer, IReadOnlyList<Layer>
     public Sequential this[Range range] => new(layers[range]);
 
     /// <inheritdoc/>
-    public override Shape OutputShape(Shape input)
+    public override Shape OutputShape(Shape input) => Plan(input).Output;
+
+    internal override ShapePlan Plan(Shape input)
     {
+        var parts = new ShapePlan[layers.Length];
         var shape = input;
         for (int i = 0; i < layers.Length; i++)
         {
-            try { shape = layers[i].OutputShape(shape); }
+            try { parts[i] = layers[i].Plan(shape); }
             catch (ShapeException e)
             {
                 throw new ShapeException($"Sequential layer ({i}) {layers[i].TypeName} given input of shape {shape}: {e.Message}");
             }
+            shape = parts[i].Output;
         }
-        return shape;
+        return new(input, shape, parts);
     }
 
     /// <summary>Checks that an input of shape <paramref name="input"/> flows through every layer; returns the output shape.</summary>
     public Shape Check(Shape input) => OutputShape(input);
 
     /// <inheritdoc/>
-    protected override Tensor Compute(Tensor input, Shape outputShape)
+    protected override Tensor Compute(Tensor input, Shape outputShape) => Run(input, Plan(input.Shape));
+
+    private protected override Tensor Execute(Tensor input, ShapePlan plan, bool consuming)
     {
         // Each intermediate is disposed as soon as the next layer has consumed it, so the layer
         // after that writes its output into the same, still cached, memory (or the next layer
-        // writes over it directly: ForwardConsuming).
+        // writes over it directly: Run's consuming).
         var x = input;
         Layer? producer = null;
         Tensor? producerInput = null;
-        foreach (var l in layers)
+        for (int i = 0; i < layers.Length; i++)
         {
+            var l = layers[i];
             // x is this container's alone when its producer made it: the next layer may write over it.
-            var y = producer?.Returns == ForwardResult.New ? l.ForwardConsuming(x) : l.Forward(x);
+            var y = l.Run(x, plan.Parts![i], consuming: producer?.Returns == ForwardResult.New);
             if (ReferenceEquals(y, x)) continue;
             if (producer is not null) DisposeIntermediate(producer, producerInput!, x, y);
             (producer, producerInput, x) = (l, x, y);

@@ -53,10 +53,28 @@ public sealed record Graph : Layer
     public ImmutableDictionary<string, Layer> Modules { get; }
 
     /// <inheritdoc/>
-    public override Shape OutputShape(Shape input) => Evaluate<Shape>(input, new ShapeAlgebra(), (l, s) => l.OutputShape(s));
+    public override Shape OutputShape(Shape input) => Plan(input).Output;
+
+    internal override ShapePlan Plan(Shape input)
+    {
+        // The modules' plans in node order, the order Execute calls them in.
+        var parts = new List<ShapePlan>();
+        var output = Evaluate<Shape>(input, new ShapeAlgebra(), (l, s) =>
+        {
+            parts.Add(l.Plan(s));
+            return parts[^1].Output;
+        });
+        return new(input, output, [.. parts]);
+    }
 
     /// <inheritdoc/>
-    protected override Tensor Compute(Tensor input, Shape outputShape) => Evaluate<Tensor>(input, new TensorAlgebra(), (l, t) => l.Forward(t));
+    protected override Tensor Compute(Tensor input, Shape outputShape) => Run(input, Plan(input.Shape));
+
+    private protected override Tensor Execute(Tensor input, ShapePlan plan, bool consuming)
+    {
+        int next = 0;
+        return Evaluate<Tensor>(input, new TensorAlgebra(), (l, t) => l.Run(t, plan.Parts![next++]));
+    }
 
     // Its nodes may return parameters or the input itself.
     internal override ForwardResult Returns => ForwardResult.Unknown;

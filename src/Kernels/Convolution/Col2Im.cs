@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -9,6 +10,7 @@ namespace Functional.Kernels;
 ///   W^T [OCg·taps × ICg]  ×  X [ICg × positions]  =  col [OCg·taps × positions]
 ///   out[oc, i·stride - padLo + tap·dilation] += col[(oc, tap), i]     (dropped outside the output)
 /// </code>
+/// (<see cref="ColumnMap"/> walked from the column matrix back to the image).
 /// Rows are scattered one at a time in row order, positions in order, so an output element
 /// receives its contributions in one fixed sequence however the rows were computed.
 /// </summary>
@@ -20,33 +22,21 @@ internal static unsafe class Col2Im
     /// </summary>
     internal static void Scatter(in ConvGeometry g, float* col, nint ldc, int m0, int mc, int p0, int nc, float* image)
     {
-        int colHW = g.ColH * g.ColW;
-        int cd0 = p0 / colHW, rem = p0 - cd0 * colHW, ch0 = rem / g.ColW, cw0 = rem - ch0 * g.ColW;
+        var map = new ColumnMap(g, p0, nc);
         for (int r = 0; r < mc; r++)
         {
-            int m = m0 + r;
-            int channel = m / g.Taps;
-            g.Tap(m - channel * g.Taps, out int kd, out int kh, out int kw);
-            float* plane = image + (nint)channel * g.ImgVolume;
-            float* src = col + r * ldc;
-            long offD = (long)kd * g.DD - g.PD, offH = (long)kh * g.DH - g.PH, offW = (long)kw * g.DW - g.PW;
-            ConvGeometry.ValidRange(g.ColW, g.SW, offW, g.ImgW, out int wLo, out int wHi);
-            int cd = cd0, chh = ch0, cw = cw0, q = 0;
-            while (q < nc)
-            {
-                int len = Math.Min(g.ColW - cw, nc - q);
-                long od = cd * (long)g.SD + offD, oh = chh * (long)g.SH + offH;
-                if ((ulong)od < (ulong)g.ImgD && (ulong)oh < (ulong)g.ImgH)
-                {
-                    int lo = Math.Clamp(wLo, cw, cw + len), hi = Math.Clamp(wHi, lo, cw + len);
-                    if (hi > lo)
-                        AddStrided(src + q + (lo - cw), plane + (od * g.ImgH + oh) * g.ImgW + lo * (long)g.SW + offW, g.SW, hi - lo);
-                }
-                q += len;
-                cw = 0;
-                if (++chh == g.ColH) { chh = 0; cd++; }
-            }
+            map.Row(g, m0 + r, image, new Adder(col + r * ldc));
         }
+    }
+
+    /// <summary>col2im's direction of the map: each inside run of one col row added into the image; outside ones dropped.</summary>
+    private readonly struct Adder(float* src) : ColumnMap.IVisitor
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Outside(int q, int n) { }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Inside(int q, float* image, int stride, int n) => AddStrided(src + q, image, stride, n);
     }
 
     /// <summary>dst[i·stride] += src[i] for i &lt; n.</summary>

@@ -7,12 +7,8 @@ namespace Functional.Kernels;
 /// <summary>
 /// Implicit im2col: builds a block of the column matrix straight into the GEMM's packed B
 /// panels, so the full column matrix never exists and each input value is copied once per use.
-/// <code>
-///   row k = (channel, kd, kh, kw)      column p = output position (od, oh, ow)
-///   col[k, p] = input[channel, od·sD - pD + kd·dD, oh·sH - pH + kh·dH, ow·sW - pW + kw·dW]   (0 outside)
-/// </code>
-/// Along one output row (fixed od, oh) a column-matrix row is a strided run of one input row with
-/// zeros at either end, so it is emitted as zero / copy / zero segments, never element by element.
+/// Row k = (channel, kd, kh, kw), column p = output position (od, oh, ow), as <see cref="ColumnMap"/>
+/// maps them; positions outside the input are 0. Each row is emitted as zero / copy / zero segments.
 /// </summary>
 internal static unsafe class Im2Col
 {
@@ -25,41 +21,24 @@ internal static unsafe class Im2Col
     internal static void Pack(in ConvGeometry g, float* image, int k0, int kc, int p0, int nc, float* dst)
     {
         nint panelStride = (nint)kc * NR;
-        int colHW = g.ColH * g.ColW;
-        int cd0 = p0 / colHW, rem = p0 - cd0 * colHW, ch0 = rem / g.ColW, cw0 = rem - ch0 * g.ColW;
         int ncRound = Gemm.RoundUp(nc, NR);
+        var map = new ColumnMap(g, p0, nc);
         for (int kr = 0; kr < kc; kr++)
         {
-            int k = k0 + kr;
-            int channel = k / g.Taps;
-            g.Tap(k - channel * g.Taps, out int kd, out int kh, out int kw);
-            float* plane = image + (nint)channel * g.ImgVolume;
             float* row = dst + kr * NR;
-            long offD = (long)kd * g.DD - g.PD, offH = (long)kh * g.DH - g.PH, offW = (long)kw * g.DW - g.PW;
-            ConvGeometry.ValidRange(g.ColW, g.SW, offW, g.ImgW, out int wLo, out int wHi);
-            int cd = cd0, chh = ch0, cw = cw0, q = 0;
-            while (q < nc)
-            {
-                int len = Math.Min(g.ColW - cw, nc - q);
-                long id = cd * (long)g.SD + offD, ih = chh * (long)g.SH + offH;
-                if ((ulong)id < (ulong)g.ImgD && (ulong)ih < (ulong)g.ImgH)
-                {
-                    int lo = Math.Clamp(wLo, cw, cw + len), hi = Math.Clamp(wHi, lo, cw + len);
-                    Zero(row, panelStride, q, lo - cw);
-                    if (hi > lo)
-                        Copy(row, panelStride, q + lo - cw, plane + (id * g.ImgH + ih) * g.ImgW + lo * (long)g.SW + offW, g.SW, hi - lo);
-                    Zero(row, panelStride, q + hi - cw, cw + len - hi);
-                }
-                else
-                {
-                    Zero(row, panelStride, q, len);
-                }
-                q += len;
-                cw = 0;
-                if (++chh == g.ColH) { chh = 0; cd++; }
-            }
+            map.Row(g, k0 + kr, image, new Packer(row, panelStride));
             Zero(row, panelStride, nc, ncRound - nc);
         }
+    }
+
+    /// <summary>im2col's direction of the map: inside runs copied into one packed row, outside ones zeroed.</summary>
+    private readonly struct Packer(float* row, nint panelStride) : ColumnMap.IVisitor
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Outside(int q, int n) => Zero(row, panelStride, q, n);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Inside(int q, float* image, int stride, int n) => Copy(row, panelStride, q, image, stride, n);
     }
 
     /// <summary>Zeroes packed columns [q, q+n) of one packed row.</summary>
