@@ -32,8 +32,11 @@ public enum DType
     BOOL,
 }
 
-/// <summary>A safetensors file is malformed or does not hold what was asked for. The message names the file and the tensor.</summary>
-public sealed class SafeTensorsException : IOException
+/// <summary>
+/// A weights file (safetensors, a shard index, or a PyTorch checkpoint as <see cref="PyTorchCheckpointException"/>)
+/// is malformed or does not hold what was asked for. The message names the file and the tensor.
+/// </summary>
+public class SafeTensorsException : IOException
 {
     /// <summary>Creates the exception with its message.</summary>
     public SafeTensorsException(string message, Exception? inner = null) : base(message, inner) { }
@@ -54,7 +57,7 @@ public sealed record RawTensor(DType DType, Shape Shape, ReadOnlyMemory<byte> By
 /// A safetensors file opened memory-mapped: the header is parsed and validated strictly at open,
 /// tensor bytes are read from the mapping only when asked for. Dispose to unmap.
 /// </summary>
-public sealed class SafeTensors : IDisposable
+public sealed class SafeTensors : IDisposable, ITensorFile
 {
     /// <summary>Headers above this size are refused before being read (as the reference implementation does).</summary>
     public const long MaxHeaderBytes = 100_000_000;
@@ -78,13 +81,14 @@ public sealed class SafeTensors : IDisposable
     private SafeTensors(string path)
     {
         Path = path;
+        string target = WeightFiles.ResolveFile(path, Fail); // a symbolic link's own length is not the file's
+        if (WeightFiles.NotSafeTensors(target) is { } other) throw Fail($"this is {other}");
         long length;
-        try { length = new FileInfo(path).Length; }
+        try { length = new FileInfo(target).Length; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw Fail($"cannot read the file: {e.Message}", e); }
-        if (!File.Exists(path)) throw Fail("file not found");
         if (length < 8) throw Fail($"truncated: {length} bytes, fewer than the 8-byte header length");
 
-        file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        file = MemoryMappedFile.CreateFromFile(target, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
         try
         {

@@ -38,13 +38,19 @@ public sealed class Weights : IDisposable
     /// <summary>The scope's key prefix, without a trailing dot (empty at the root).</summary>
     public string Prefix { get; }
 
-    /// <summary>Opens one or more safetensors files as one namespace (a key in two files is an error).</summary>
+    /// <summary>
+    /// Opens one or more weights files as one namespace (a key in two files is an error). Each path
+    /// may be a safetensors file, a PyTorch checkpoint saved by <c>torch.save</c> (read by a
+    /// restricted unpickler that executes nothing: see <see cref="PyTorchCheckpoint"/>), a sharded
+    /// model's <c>*.index.json</c>, or a directory holding one index or one safetensors file;
+    /// symbolic links are followed. The kind is told by the file's first bytes, not its name.
+    /// </summary>
     public static Weights Load(params string[] paths)
     {
-        var files = new List<SafeTensors>();
+        var files = new List<ITensorFile>();
         try
         {
-            foreach (var p in paths) files.Add(SafeTensors.Open(p));
+            foreach (var p in paths) files.AddRange(WeightFiles.Open(p));
             return new(new FileSource(files), "");
         }
         catch
@@ -62,6 +68,22 @@ public sealed class Weights : IDisposable
     /// and seed always give the same tensor, whatever order layers are built in).
     /// </summary>
     public static Weights Random(int seed = 0) => new(new RandomSource(seed), "");
+
+    /// <summary>
+    /// A new root holding only the keys under <paramref name="prefix"/>, without it: for a
+    /// state_dict saved inside a checkpoint (<c>Weights.Load("checkpoint.pth").Subset("model")</c>)
+    /// or under DataParallel's <c>module.</c>. Unlike <see cref="At"/>, its <see cref="Keys"/> and
+    /// <see cref="UnusedKeys"/> cover only those keys. Disposing either closes the shared files.
+    /// </summary>
+    public Weights Subset(string prefix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        var sub = new SubsetSource(source, Key(prefix));
+        if (source is not RandomSource && sub.Keys.Count == 0)
+            throw new KeyNotFoundException($"no weight in {source.Name} has a key under '{Key(prefix)}.' (its keys begin with: "
+                + $"{string.Join(", ", source.Keys.Select(k => k.Split('.')[0]).Distinct().Take(10))})");
+        return new(sub, "");
+    }
 
     /// <summary>A sub-scope: <c>At("layer1").At("0")</c> looks up <c>layer1.0.*</c>.</summary>
     public Weights At(string name)
@@ -116,13 +138,13 @@ public sealed class Weights : IDisposable
         public virtual void Dispose() { }
     }
 
-    private sealed class FileSource(List<SafeTensors> files) : Source
+    private sealed class FileSource(List<ITensorFile> files) : Source
     {
-        private readonly Dictionary<string, SafeTensors> owner = Index(files);
+        private readonly Dictionary<string, ITensorFile> owner = Index(files);
 
-        private static Dictionary<string, SafeTensors> Index(List<SafeTensors> files)
+        private static Dictionary<string, ITensorFile> Index(List<ITensorFile> files)
         {
-            var d = new Dictionary<string, SafeTensors>();
+            var d = new Dictionary<string, ITensorFile>();
             foreach (var f in files)
                 foreach (var n in f.Names)
                     if (!d.TryAdd(n, f)) throw new SafeTensorsException($"tensor '{n}' is in both '{d[n].Path}' and '{f.Path}'");
@@ -138,6 +160,16 @@ public sealed class Weights : IDisposable
             : throw new KeyNotFoundException($"weight '{key}' (shape {expected}) is missing from {Name}{Suggest(key, owner.Keys)}");
 
         public override void Dispose() { foreach (var f in files) f.Dispose(); }
+    }
+
+    private sealed class SubsetSource(Source inner, string prefix) : Source
+    {
+        private string Full(string key) => prefix + "." + key;
+        public override string Name => $"{inner.Name} under '{prefix}.'";
+        public override IReadOnlyList<string> Keys => inner.Keys.Where(k => k.StartsWith(prefix + ".", StringComparison.Ordinal)).Select(k => k[(prefix.Length + 1)..]).ToList();
+        public override bool Contains(string key) => inner.Contains(Full(key));
+        public override Tensor Get(string key, Shape expected, WeightInit init) => inner.Get(Full(key), expected, init);
+        public override void Dispose() => inner.Dispose();
     }
 
     private sealed class MemorySource(ImmutableDictionary<string, Tensor> tensors) : Source
