@@ -33,8 +33,11 @@ public sealed record WorkloadResult(Workload Workload, IReadOnlyList<Timing> Tim
 
 /// <summary>The markdown table, the CSV and the README section.</summary>
 public sealed class Report(Machine machine, DateTime started, Options options, IReadOnlyDictionary<int, double> peak,
-    IReadOnlyList<WorkloadResult> results, IReadOnlyList<string>? skipped = null)
+    IReadOnlyDictionary<int, double> peak512, IReadOnlyList<WorkloadResult> results, IReadOnlyList<string>? skipped = null)
 {
+    /// <summary>The machine's FMA peak at <paramref name="threads"/>: the wider vector's where it exists.</summary>
+    private double Widest(int threads) => double.IsNaN(peak512[threads]) ? peak[threads] : Math.Max(peak[threads], peak512[threads]);
+
     /// <summary>Whole networks whose time per image the summary states: id → name.</summary>
     private static readonly Dictionary<string, string> Networks = new() { ["resnet18"] = "ResNet-18" };
 
@@ -59,14 +62,16 @@ public sealed class Report(Machine machine, DateTime started, Options options, I
 
     private static string Cell(Timing? t) => t is null ? "–" : $"{Us(t.Median)} {t.Threads}T";
 
-    private double PctPeak(WorkloadResult r, Timing t) => 100 * r.Throughput(t) / peak[t.Threads];
+    private double PctPeak(WorkloadResult r, Timing t) => 100 * r.Throughput(t) / Widest(t.Threads);
 
     private string Header => string.Join(Environment.NewLine,
         $"Measured {started:yyyy-MM-dd HH:mm} UTC on {machine.Cpu}, {machine.Cores} cores ({machine.Flags}); {machine.Runtime}; " +
         $"threads {string.Join(" and ", Options.ThreadCounts)}; {options.Mode} run " +
         $"(time box {options.Seconds:0.##} s per engine and thread count, {options.Rounds} round(s), median per call).",
         "",
-        $"Measured FMA peak (Vector256, 12 independent FMA chains; the better of a measurement before and after the workloads): {Num(peak[1])} GF/s on 1 thread, {Num(peak[2])} GF/s on 2." +
+        $"Measured FMA peak (12 independent FMA chains; the better of a measurement before and after the workloads): Vector256 {Num(peak[1])} GF/s on 1 thread, {Num(peak[2])} GF/s on 2" +
+        (double.IsNaN(peak512[1]) ? " (no AVX-512)." : $"; Vector512 {Num(peak512[1])} GF/s on 1 thread, {Num(peak512[2])} GF/s on 2. % of FMA peak is of the wider.") +
+        $" Functional's kernels ran at {Functional.Kernels.Simd.Width} bits." +
         LoadWarning);
 
     /// <summary>A warning when other processes competed for the cores during the run.</summary>
@@ -200,7 +205,10 @@ public sealed class Report(Machine machine, DateTime started, Options options, I
         string date = started.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC";
         foreach (int t in Options.ThreadCounts)
             Row(date, machine.Cpu, machine.Cores, options.Mode, "fma_peak", "Vector256 FMA loop, 12 chains", "machine", t,
-                null, null, null, null, null, null, peak[t], "GF/s", 100.0, null, null, null);
+                null, null, null, null, null, null, peak[t], "GF/s", 100 * peak[t] / Widest(t), null, null, null);
+        foreach (int t in Options.ThreadCounts.Where(t => !double.IsNaN(peak512[t])))
+            Row(date, machine.Cpu, machine.Cores, options.Mode, "fma_peak_512", "Vector512 FMA loop, 12 chains", "machine", t,
+                null, null, null, null, null, null, peak512[t], "GF/s", 100 * peak512[t] / Widest(t), null, null, null);
         foreach (var r in results)
         {
             if (r.Mismatch is not null)

@@ -58,6 +58,19 @@ using (var resnetCase = SafeTensors.Open(Path.Combine(FindUp("tests/Parity/cases
 }
 Console.WriteLine();
 
+Console.WriteLine("== 3b. A .pth saved by torch.save, read without Python (a restricted unpickler that executes nothing) ==");
+string checkpoints = FindUp("tests/Parity/checkpoints");
+using (var pth = Weights.Load(Path.Combine(checkpoints, "resnet18_width4.pth")))   // torchvision's ResNet-18, every width / 16
+using (var io = SafeTensors.Open(Path.Combine(checkpoints, "resnet18_width4.io.safetensors")))
+{
+    var narrow = Functional.Models.ResNet.ResNet18(pth, numClasses: 10, width: 4);
+    var logits = narrow.Forward(io.ReadFloat("input"));
+    Console.WriteLine($"{pth.Keys.Count} tensors from resnet18_width4.pth; {narrow.ParameterCount:N0} parameters; max |diff| to PyTorch {logits.MaxAbsDiff(io.ReadFloat("output")):0.0e+0}");
+}
+try { Weights.Load(Path.Combine(checkpoints, "hostile_posix_system.pth")); }
+catch (PyTorchCheckpointException e) { Console.WriteLine($"a checkpoint that would run os.system in torch.load is refused: {e.Message[e.Message.IndexOf("refuses")..][..60]}..."); }
+Console.WriteLine();
+
 Console.WriteLine("== 4. Every PyTorch parity case: rebuilt from its description, PyTorch's weights loaded by state_dict name ==");
 string casesFolder = FindUp("tests/Parity/cases");
 var results = ParityCase.Find(casesFolder).Select(ParityCase.Run).ToList();

@@ -815,9 +815,13 @@ def forward(module, inputs, call):
 
 
 def split_output(result):
-    if isinstance(result, tuple):
-        values, indices = result
-        return values, indices
+    """(output, indices): a pool's (values, indices), else the first tensor of a tuple or dict output (FORMAT.md)."""
+    if isinstance(result, dict):
+        return next(iter(result.values())), None
+    if isinstance(result, (tuple, list)):
+        if len(result) == 2 and isinstance(result[1], torch.Tensor) and result[1].dtype == torch.int64:
+            return result[0], result[1]
+        return result[0], None
     return result, None
 
 

@@ -47,6 +47,13 @@ public class TensorLifetimeTests
     private static float[] OneByOne(IEnumerable<Layer> layers, Tensor x) =>
         layers.Aggregate(x, (t, l) => l.Forward(t)).ToArray();
 
+    /// <summary>Equal, but for the rounding of a BatchNorm folded into its convolution (Fusion).</summary>
+    private static bool WithinFoldingRounding(float[] actual, float[] expected)
+    {
+        double scale = Math.Max(1, expected.DefaultIfEmpty().Max(v => Math.Abs(v)));
+        return actual.Length == expected.Length && actual.Zip(expected).All(p => p.First.Equals(p.Second) || Math.Abs(p.First - p.Second) <= 1e-5 * scale);
+    }
+
     [Property(MaxTest = 60)]
     public Property Pipelines_leave_input_and_held_tensors_intact_and_equal_the_layers_one_by_one() => Prop.ForAll(Pipelines, p =>
     {
@@ -62,9 +69,9 @@ public class TensorLifetimeTests
 
         return (!x.IsDisposed && x.ToArray().SequenceEqual(before)).Label("input intact")
             .And(Captured.ToArray().SequenceEqual(captured)).Label("captured tensor intact")
-            .And(first.SequenceEqual(expected)).Label("equals the layers one by one")
+            .And(WithinFoldingRounding(first, expected)).Label("equals the layers one by one")
             .And(y.ToArray().SequenceEqual(first)).Label("result unchanged by a later call")
-            .And(again.SequenceEqual(expected)).Label("a second call gives the same");
+            .And(again.SequenceEqual(first)).Label("a second call gives the same");
     });
 
     [Property(MaxTest = 30)]

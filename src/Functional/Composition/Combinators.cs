@@ -235,9 +235,26 @@ public sealed record Module : Layer
 
     internal override ForwardResult Returns => Body.Returns;
 
+    /// <summary>
+    /// Every tensor the forward returns, with its name (see <see cref="Graph.ForwardOutputs"/>):
+    /// for a module whose forward returns a dict (segmentation's <c>{"out": ..., "aux": ...}</c>)
+    /// or a tuple, where <see cref="Layer.Forward"/> gives the first. A body that is not a graph
+    /// returns one tensor, named <c>output</c>.
+    /// </summary>
+    public IReadOnlyList<(string Name, Tensor Value)> ForwardOutputs(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (Body is Graph g)
+        {
+            OutputShape(input.Shape);
+            return g.ForwardOutputs(input);
+        }
+        return [("output", Forward(input))];
+    }
+
     /// <inheritdoc/>
     public override IEnumerable<(string Name, Tensor Value)> Parameters() =>
-        Children.SelectMany(c => c.Layer.Parameters().Select(p => ($"{c.Name}.{p.Name}", p.Value)));
+        Body.Parameters().Where(_ => Body is Graph).Concat(Children.SelectMany(c => c.Layer.Parameters().Select(p => ($"{c.Name}.{p.Name}", p.Value))));
 
     /// <inheritdoc/>
     public override IEnumerable<(string Name, Tensor Value)> Buffers() =>

@@ -16,14 +16,26 @@ public sealed record Sequential : Layer, IReadOnlyList<Layer>
 {
     private readonly ImmutableArray<Layer> layers;
 
+    /// <summary>The execution plans (<see cref="Fusion"/>: fused, and as written), made on first use; default until then.</summary>
+    private ImmutableArray<Fusion.Step> fused, unfused;
+
     private Sequential(ImmutableArray<Layer> layers) => this.layers = layers;
 
     /// <summary>The layers, in order.</summary>
     public ImmutableArray<Layer> Layers
     {
         get => layers;
-        init => layers = value.IsDefault ? [] : value;
+        init
+        {
+            layers = value.IsDefault ? [] : value;
+            fused = unfused = default; // a `with` copy must not run the original's plan
+        }
     }
+
+    /// <summary>What <see cref="Execute"/> runs: the fused plan, or the layers as written when fusion is off (racing threads build equal plans).</summary>
+    private ImmutableArray<Fusion.Step> Steps => Fusion.Enabled
+        ? fused.IsDefault ? fused = Fusion.Chain(layers) : fused
+        : unfused.IsDefault ? unfused = Fusion.Unfused(layers) : unfused;
 
     /// <summary>A flat sequential of <paramref name="layers"/>: sequentials among them are spliced in.</summary>
     public static Sequential Of(params Layer[] layers)
@@ -89,11 +101,11 @@ public sealed record Sequential : Layer, IReadOnlyList<Layer>
         var x = input;
         Layer? producer = null;
         Tensor? producerInput = null;
-        for (int i = 0; i < layers.Length; i++)
+        foreach (var step in Steps)
         {
-            var l = layers[i];
+            var l = step.Layer;
             // x is this container's alone when its producer made it: the next layer may write over it.
-            var y = l.Run(x, plan.Parts![i], consuming: producer?.Returns == ForwardResult.New);
+            var y = l.Run(x, step.Plan(plan.Parts!), consuming: producer?.Returns == ForwardResult.New);
             if (ReferenceEquals(y, x)) continue;
             if (producer is not null) DisposeIntermediate(producer, producerInput!, x, y);
             (producer, producerInput, x) = (l, x, y);

@@ -71,13 +71,16 @@ public static partial class ModuleDescription
     /// <summary>
     /// A module traced by <c>torch.fx</c> (<c>tools/export.py</c>): <c>{"type": "BasicBlock",
     /// "children": {"conv1": {...}, ...}, "graph": [nodes]}</c>. Children are scoped by name, as in
-    /// PyTorch's state_dict; the graph becomes the module's body.
+    /// PyTorch's state_dict; <c>get_attr</c> nodes read the module's own tensors by their target
+    /// (<c>layer_scale</c>, <c>norm.weight</c>) in the same scope; the graph becomes the module's body.
     /// </summary>
     private static Module BuildTraced(string type, JsonElement description, Weights weights)
     {
         var args = new ModuleArgs(type, description);
         var children = new List<(string Name, Layer Layer)>();
-        if (args.Raw("children") is { ValueKind: JsonValueKind.Object } c)
+        if (args.Raw("children") is { } c)
+        {
+            if (c.ValueKind != JsonValueKind.Object) throw new ModuleDescriptionException($"{type}: 'children' must be an object of named child descriptions, got {c.ValueKind}");
             foreach (var child in c.EnumerateObject())
             {
                 // As torch.nn.Module.add_module: a child's name is a state_dict key part.
@@ -85,34 +88,66 @@ public static partial class ModuleDescription
                     throw new ModuleDescriptionException($"{type}: child name '{child.Name}' must be non-empty and without '.'");
                 children.Add((child.Name, Build(child.Value, weights.At(child.Name))));
             }
-        var nodes = args.Array("graph").Select(ParseNode).ToList();
+        }
+        var nodes = args.Array("graph").Select(n => ParseNode(type, n)).ToList();
         args.EnsureAllRead();
-        return new Module(type, children, new Graph(nodes, children.ToDictionary(x => x.Name, x => x.Layer)));
+        var attributes = new Dictionary<string, Tensor>();
+        foreach (var n in nodes.Where(n => n.Op == "get_attr" && n.Target.Length > 0 && !n.Target.Split('.').Contains("")))
+        {
+            try { attributes.TryAdd(n.Target, weights.GetStored(n.Target)); }
+            catch (ModuleDescriptionException e) { throw new ModuleDescriptionException($"{type}: graph node '{n.Name}' (get_attr {n.Target}): {e.Message}"); }
+        }
+        return new Module(type, children, new Graph(nodes, children.ToDictionary(x => x.Name, x => x.Layer), attributes, type));
     }
 
-    private static GraphNode ParseNode(JsonElement n)
+    private static GraphNode ParseNode(string type, JsonElement n)
     {
-        string Str(string key) => n.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()!
-            : throw new ModuleDescriptionException($"graph node {n} lacks the string '{key}'");
-        var args = n.TryGetProperty("args", out var a) ? ParseArg(a) as ImmutableArray<object?>? : null;
+        if (n.ValueKind != JsonValueKind.Object) throw new ModuleDescriptionException($"{type}: a graph node must be a JSON object, got {n}");
+        string Str(string key) => n.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } s ? s
+            : throw new ModuleDescriptionException($"{type}: graph node {n} lacks a non-empty string '{key}'");
+        string name = Str("name"), op = Str("op");
+        string target = n.TryGetProperty("target", out var t) ? t.ValueKind == JsonValueKind.String ? t.GetString()!
+            : throw new ModuleDescriptionException($"{type}: graph node '{name}': 'target' must be a string, got {t}") : "";
+        ImmutableArray<object?> args = [];
+        if (n.TryGetProperty("args", out var a))
+            args = a.ValueKind == JsonValueKind.Array ? a.EnumerateArray().Select(e => ParseArg(type, name, e)).ToImmutableArray()
+                : throw new ModuleDescriptionException($"{type}: graph node '{name}': 'args' must be an array, got {a}");
         var kwargs = ImmutableDictionary<string, object?>.Empty;
-        if (n.TryGetProperty("kwargs", out var k) && k.ValueKind == JsonValueKind.Object)
-            kwargs = k.EnumerateObject().ToImmutableDictionary(p => p.Name, p => ParseArg(p.Value));
-        return new GraphNode(Str("op"), Str("name"), n.TryGetProperty("target", out var t) ? t.GetString() ?? "" : "", args ?? [], kwargs);
+        if (n.TryGetProperty("kwargs", out var k))
+            kwargs = k.ValueKind == JsonValueKind.Object ? k.EnumerateObject().ToImmutableDictionary(p => p.Name, p => ParseArg(type, name, p.Value))
+                : throw new ModuleDescriptionException($"{type}: graph node '{name}': 'kwargs' must be an object, got {k}");
+        return new GraphNode(op, name, target, args, kwargs);
     }
 
-    /// <summary>A graph argument: <c>{"node": name}</c> is a reference, arrays are lists, other values are constants.</summary>
-    private static object? ParseArg(JsonElement v) => v.ValueKind switch
+    /// <summary>
+    /// A graph argument: <c>{"node": name}</c> is a reference, <c>{"slice": [start, stop, step]}</c>
+    /// a slice, <c>{"ellipsis": true}</c> Python's <c>...</c>, <c>{"dict": {...}}</c> a dict (outputs),
+    /// arrays are tuples or lists, other values are constants.
+    /// </summary>
+    private static object? ParseArg(string type, string node, JsonElement v)
     {
-        JsonValueKind.Object when v.TryGetProperty("node", out var r) => new NodeRef(r.GetString()!),
-        JsonValueKind.Array => v.EnumerateArray().Select(ParseArg).ToImmutableArray(),
-        JsonValueKind.Number => v.TryGetInt64(out long i) ? i : v.GetDouble(),
-        JsonValueKind.String => v.GetString(),
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        JsonValueKind.Null => null,
-        _ => throw new ModuleDescriptionException($"unsupported graph argument {v}"),
-    };
+        ModuleDescriptionException Bad(string what) => new($"{type}: graph node '{node}': {what}: {v}");
+        return v.ValueKind switch
+        {
+            JsonValueKind.Object => v.EnumerateObject().ToList() switch
+            {
+                [{ Name: "node", Value: { ValueKind: JsonValueKind.String } r }] => new NodeRef(r.GetString()!),
+                [{ Name: "slice", Value: { ValueKind: JsonValueKind.Array } s }] when s.GetArrayLength() == 3 =>
+                    new SliceArg(ParseArg(type, node, s[0]), ParseArg(type, node, s[1]), ParseArg(type, node, s[2])),
+                [{ Name: "ellipsis" }] => new IndexItem.Ellipsis(),
+                [{ Name: "dict", Value: { ValueKind: JsonValueKind.Object } d }] =>
+                    new DictArg(d.EnumerateObject().Select(e => (e.Name, ParseArg(type, node, e.Value))).ToImmutableArray()),
+                _ => throw Bad("unsupported argument (expected {\"node\": name}, {\"slice\": [a, b, c]}, {\"ellipsis\": true} or {\"dict\": {...}})"),
+            },
+            JsonValueKind.Array => v.EnumerateArray().Select(e => ParseArg(type, node, e)).ToImmutableArray(),
+            JsonValueKind.Number => v.TryGetInt64(out long i) ? (object)i : v.TryGetDouble(out double d) && double.IsFinite(d) ? d : throw Bad("number out of range"),
+            JsonValueKind.String => v.GetString(),
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.Null => null,
+            _ => throw Bad("unsupported argument"),
+        };
+    }
 
     private static IEnumerable<(string Type, Builder Build)> ContainerBuilders() =>
     [

@@ -116,6 +116,22 @@ public sealed class Weights : IDisposable
         return t;
     }
 
+    /// <summary>
+    /// The tensor <paramref name="name"/> of this scope as float32 with the shape it is stored with:
+    /// a parameter or buffer a traced forward reads directly (<c>get_attr</c>), whose shape no layer
+    /// argument gives. Throws <see cref="ModuleDescriptionException"/> naming the key when the
+    /// source does not hold it (random weights hold none: they need a shape).
+    /// </summary>
+    public Tensor GetStored(string name)
+    {
+        string key = Key(name);
+        if (source is RandomSource || !source.Contains(key))
+            throw new ModuleDescriptionException($"tensor '{key}' is missing from {source.Name}{Suggest(key, source.Keys)}");
+        var t = source.Get(key, Shape.Scalar, new WeightInit.Constant(0));
+        source.Used[key] = 0;
+        return t;
+    }
+
     /// <summary>Every key in the source.</summary>
     public IReadOnlyList<string> Keys => source.Keys;
 

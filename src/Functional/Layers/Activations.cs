@@ -25,14 +25,13 @@ public static class Activations
 
     // The element operations some activation layers also run in place (ForwardConsuming); each
     // allows its source and destination to be one span.
-    internal static readonly Tensor.SpanAction ReluOp = (s, d) => TensorPrimitives.Max(s, 0f, d);
-    internal static readonly Tensor.SpanAction Relu6Op = (s, d) =>
-    {
-        TensorPrimitives.Max(s, 0f, d);
-        TensorPrimitives.Min(d, 6f, d);
-    };
+    // Those a convolution can also apply in its epilogue are the kernels' PostOps, one code for both.
+    internal static readonly Tensor.SpanAction ReluOp = (s, d) => PostOps.Apply(PostOp.Relu, s, d);
+    internal static readonly Tensor.SpanAction Relu6Op = (s, d) => PostOps.Apply(PostOp.Relu6, s, d);
     internal static readonly Tensor.SpanAction SigmoidOp = (s, d) => Exponential.Sigmoid(s, d);
-    internal static readonly Tensor.SpanAction SiluOp = (s, d) => Exponential.Silu(s, d);
+    internal static readonly Tensor.SpanAction SiluOp = (s, d) => PostOps.Apply(PostOp.Silu, s, d);
+    internal static readonly Tensor.SpanAction HardswishOp = (s, d) => PostOps.Apply(PostOp.Hardswish, s, d);
+    internal static readonly Tensor.SpanAction GeluOp = (s, d) => PostOps.Apply(PostOp.Gelu, s, d);
 
     /// <summary><c>min(max(x, 0), 6)</c>.</summary>
     public static Tensor Relu6(this Tensor x) => x.Map(Relu6Op);
@@ -81,7 +80,7 @@ public static class Activations
     /// <summary>GELU, exact (erf) or tanh-approximated, as <c>torch.nn.functional.gelu</c>.</summary>
     public static Tensor Gelu(this Tensor x, GeluApproximation approximate = GeluApproximation.None) =>
         approximate == GeluApproximation.None
-            ? x.Map((s, d) => Erf.Gelu(s, d))
+            ? x.Map(GeluOp)
             : x.Map((s, d) =>
             {
                 // ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
@@ -276,14 +275,7 @@ public static class MoreActivations
     });
 
     /// <summary><c>x · min(max(x + 3, 0), 6) / 6</c>, in PyTorch's order of operations (multiply, then divide).</summary>
-    public static Tensor Hardswish(this Tensor x) => x.Map((s, d) =>
-    {
-        TensorPrimitives.Add(s, 3f, d);
-        TensorPrimitives.Max(d, 0f, d);
-        TensorPrimitives.Min(d, 6f, d);
-        TensorPrimitives.Multiply(d, s, d);
-        TensorPrimitives.Divide(d, 6f, d);
-    });
+    public static Tensor Hardswish(this Tensor x) => x.Map(Activations.HardswishOp);
 
     /// <summary><c>min(max(x + 3, 0), 6) / 6</c>.</summary>
     public static Tensor Hardsigmoid(this Tensor x) => x.Map((s, d) =>
@@ -444,6 +436,8 @@ public sealed record Hardswish : Activation
 {
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape) => input.Hardswish();
+
+    private protected override Tensor.SpanAction Pointwise => Activations.HardswishOp;
 }
 
 /// <summary><c>torch.nn.Hardsigmoid</c>: <c>relu6(x + 3) / 6</c>. (PyTorch prints it without its inplace flag.)</summary>

@@ -154,7 +154,10 @@ public abstract record ConvNd : ConvLayer
     private static readonly ConditionalWeakTable<Tensor, ConvWeights> Prepared = [];
 
     /// <inheritdoc/>
-    protected override Tensor Compute(Tensor input, Shape outputShape)
+    protected override Tensor Compute(Tensor input, Shape outputShape) => Compute(input, outputShape, PostOp.None);
+
+    /// <summary><see cref="Compute(Tensor, Shape)"/> with <paramref name="post"/> applied in the kernel's epilogue (fusion).</summary>
+    internal Tensor Compute(Tensor input, Shape outputShape, PostOp post)
     {
         bool batched = input.Rank == SpatialRank + 2;
         var x = batched ? input : input.Unsqueeze(0);
@@ -170,7 +173,7 @@ public abstract record ConvNd : ConvLayer
         // Weight.Span first: a disposed weight fails here instead of its cached repacking living on.
         _ = Weight.Span;
         var weights = Prepared.GetValue(Weight, static w => new ConvWeights(w.Buffer));
-        Convolution.Forward(Plan(x, outputShape, padLo), x.Span, weights, Bias is null ? [] : Bias.Span, y);
+        Convolution.Forward(Plan(x, outputShape, padLo), x.Span, weights, Bias is null ? [] : Bias.Span, y, post);
         if (!ReferenceEquals(x, input)) x.Dispose(); // the batched view or the padded copy
         return Tensor.Own(y, outputShape);
     }

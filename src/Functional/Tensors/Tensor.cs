@@ -170,25 +170,7 @@ public sealed class Tensor : IDisposable
     /// The same elements with another shape (a view: no copy). One extent may be -1 and is
     /// inferred, as in PyTorch's <c>reshape</c>.
     /// </summary>
-    public Tensor Reshape(params int[] shape)
-    {
-        int infer = Array.IndexOf(shape, -1);
-        if (infer >= 0)
-        {
-            var others = (int[])shape.Clone();
-            others[infer] = 1;
-            if (others.Any(d => d < 0)) throw new ShapeException($"reshape: invalid extent in [{string.Join(", ", shape)}].");
-            long known = Shape.ElementCountOf(others); // past MaxElements, it divides no tensor's size
-            if (known == 0 || Count % known != 0)
-                throw new ShapeException($"shape '[{string.Join(", ", shape)}]' is invalid for input of size {Count}");
-            shape = others;
-            shape[infer] = (int)(Count / known);
-        }
-        var s = new Shape(shape);
-        if (s.ElementCount != Count)
-            throw new ShapeException($"shape '{s}' is invalid for input of size {Count}");
-        return View(s);
-    }
+    public Tensor Reshape(params int[] shape) => View(TensorFunctions.ReshapeShape(Shape, shape));
 
     /// <summary>The same elements with another shape (a view: no copy).</summary>
     public Tensor Reshape(Shape shape) => Reshape(shape.ToArray());

@@ -73,19 +73,37 @@ public static class TensorOps
     }
 
     /// <summary>Element-wise sum with broadcasting.</summary>
-    public static Tensor Add(Tensor a, Tensor b) => Broadcast(a, b, TensorPrimitives.Add, TensorPrimitives.Add);
+    public static Tensor Add(Tensor a, Tensor b) => Broadcast(a, b, TensorPrimitives.Add, TensorPrimitives.Add, (x, y, d) => TensorPrimitives.Add(y, x, d));
 
     /// <summary>Element-wise product with broadcasting.</summary>
-    public static Tensor Multiply(Tensor a, Tensor b) => Broadcast(a, b, TensorPrimitives.Multiply, TensorPrimitives.Multiply);
+    public static Tensor Multiply(Tensor a, Tensor b) => Broadcast(a, b, TensorPrimitives.Multiply, TensorPrimitives.Multiply, (x, y, d) => TensorPrimitives.Multiply(y, x, d));
+
+    /// <summary>Element-wise difference <c>a − b</c> with broadcasting.</summary>
+    public static Tensor Subtract(Tensor a, Tensor b) => Broadcast(a, b, TensorPrimitives.Subtract, TensorPrimitives.Subtract, TensorPrimitives.Subtract);
+
+    /// <summary>Element-wise quotient <c>a / b</c> with broadcasting.</summary>
+    public static Tensor Divide(Tensor a, Tensor b) => Broadcast(a, b, TensorPrimitives.Divide, TensorPrimitives.Divide, TensorPrimitives.Divide);
+
+    /// <summary>Element-wise <paramref name="op"/> with broadcasting (<see cref="Arithmetic.Power"/> excepted).</summary>
+    public static Tensor Apply(Arithmetic op, Tensor a, Tensor b) => op switch
+    {
+        Arithmetic.Add => Add(a, b),
+        Arithmetic.Subtract => Subtract(a, b),
+        Arithmetic.Multiply => Multiply(a, b),
+        Arithmetic.Divide => Divide(a, b),
+        _ => throw new ShapeException($"{op} of two tensors is not supported"),
+    };
 
     private delegate void RowOp(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination);
     private delegate void ScalarOp(ReadOnlySpan<float> x, float y, Span<float> destination);
+    private delegate void ScalarFirstOp(float x, ReadOnlySpan<float> y, Span<float> destination);
 
     /// <summary>
-    /// Applies a commutative element-wise operation with broadcasting, a row (last dimension) at a
-    /// time: a row of each side is either a full row or one value stretched along it.
+    /// Applies an element-wise operation with broadcasting, a row (last dimension) at a time: a row
+    /// of each side is either a full row or one value stretched along it (<paramref name="scalar"/>
+    /// when the right side is stretched, <paramref name="scalarFirst"/> when the left one is).
     /// </summary>
-    private static Tensor Broadcast(Tensor a, Tensor b, RowOp rows, ScalarOp scalar)
+    private static Tensor Broadcast(Tensor a, Tensor b, RowOp rows, ScalarOp scalar, ScalarFirstOp scalarFirst)
     {
         if (a.Shape == b.Shape)
         {
@@ -110,7 +128,7 @@ public static class TensorOps
             bool fullA = rank == 0 || sa[rank - 1] != 0 || width == 1, fullB = rank == 0 || sb[rank - 1] != 0 || width == 1;
             if (fullA && fullB) rows(a.Span.Slice((int)oa, width), b.Span.Slice((int)ob, width), dst);
             else if (fullA) scalar(a.Span.Slice((int)oa, width), b.Span[(int)ob], dst);
-            else if (fullB) scalar(b.Span.Slice((int)ob, width), a.Span[(int)oa], dst);
+            else if (fullB) scalarFirst(a.Span[(int)oa], b.Span.Slice((int)ob, width), dst);
             else dst.Fill(Apply(a.Span[(int)oa], b.Span[(int)ob], scalar));
             for (int i = index.Length - 1; i >= 0 && ++index[i] == shape[i]; i--) index[i] = 0;
         }

@@ -28,7 +28,7 @@ namespace Functional.Kernels;
 /// split, so results are bit-identical whatever <see cref="Parallelism.Threads"/> is.
 /// Transposed: strided shapes where <see cref="SubPixel.Applies"/> run as stride-1 phase GEMMs (<see cref="SubPixel"/>), else 1×1 in place or col2im.
 /// </summary>
-public static unsafe class Convolution
+public static unsafe partial class Convolution
 {
     /// <summary>GEMM columns (output positions) per work item: 10 micro-panels, 240–320 KB of packed B at K=256.</summary>
     private static readonly int NC = 10 * Gemm.NR;

@@ -7,7 +7,7 @@ namespace Functional.Properties.Kernels;
 
 /// <summary>
 /// Generators for the direct few-channel convolution (<see cref="DirectConv"/>): 2-4 input channels per
-/// group, 1-13 output channels per group (so the 4-channel register blocks end part-full), output rows
+/// group (up to 12 when grouped), 1-13 output channels per group (so the 4-channel register blocks end part-full), output rows
 /// 16-90 wide (every column-tile plan, with and without a shifted-back last tile), strides 1-3,
 /// dilations 1-3, padding up to the kernel size, 1-D to 3-D (kernels of 2 or more taps), output sometimes
 /// one past PyTorch's extent.
@@ -42,7 +42,7 @@ internal static class DirectCases
     public static Gen<ConvCase> Direct =>
         from batch in Gen.Choose(1, 2)
         from groups in Gen.Frequency((3, Gen.Constant(1)), (1, Gen.Choose(2, 3)))
-        from cg in Gen.Choose(2, 4)
+        from cg in groups == 1 ? Gen.Choose(2, 4) : Gen.Frequency((3, Gen.Choose(2, 4)), (1, Gen.Choose(5, 12)))
         from ocg in Gen.Choose(1, 13)
         from x in ConvCases.Spatial(Gen.Choose(1, 3), Short, Short, Width)
         from bias in Gen.Elements(true, false)
