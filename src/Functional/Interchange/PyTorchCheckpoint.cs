@@ -185,7 +185,8 @@ public sealed class PyTorchCheckpoint : IDisposable, ITensorFile
     {
         var t = Find(name);
         var shape = new Shape(t.Size);
-        int size = SafeTensors.Size(t.Storage.DType);
+        long size = SafeTensors.Size(t.Storage.DType);
+        if (shape.ElementCount * size > Array.MaxLength) throw Fail($"tensor '{name}' has {shape.ElementCount * size} bytes, more than one array can hold");
         var bytes = new byte[shape.ElementCount * size];
         Gather(name, t, bytes);
         return new RawTensor(t.Storage.DType, shape, bytes);

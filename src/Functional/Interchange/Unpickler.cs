@@ -341,7 +341,7 @@ internal sealed class Unpickler
             if (stride.Items[i] is not long st || st < 0 || st > long.MaxValue / 4 / Math.Max(n, 1)) throw fail($"{where}: stride {Show(stride)} has an entry that is negative or too large");
             dims[i] = (int)n;
             strides[i] = st;
-            count = count != 0 && n > Array.MaxLength / count ? throw fail($"{where}: size {Show(size)} has more than {Array.MaxLength} elements") : count * n;
+            count = count != 0 && n > Shape.MaxElements / count ? throw fail($"{where}: size {Show(size)} has more than the {Shape.MaxElements} elements a tensor can hold") : count * n;
             long reach = n > 0 ? (n - 1) * st : 0;
             if (last > long.MaxValue / 2 - reach) throw fail($"{where}: stride {Show(stride)} and offset {offset} reach past 2^62 elements");
             last += reach;

@@ -43,7 +43,7 @@ public sealed class Weights : IDisposable
     /// may be a safetensors file, a PyTorch checkpoint saved by <c>torch.save</c> (read by a
     /// restricted unpickler that executes nothing: see <see cref="PyTorchCheckpoint"/>), a sharded
     /// model's <c>*.index.json</c>, or a directory holding one index or one safetensors file;
-    /// symbolic links are followed. The kind is told by the file's first bytes, not its name.
+    /// symbolic links are followed. A file's kind is told by its first bytes, not its extension.
     /// </summary>
     public static Weights Load(params string[] paths)
     {
