@@ -5,6 +5,8 @@ Large models use generated weights (FORMAT.md: generated_weights) so the reposit
 only their input and output.
 """
 
+from collections import OrderedDict
+
 import torch
 import torch.nn as nn
 
@@ -116,12 +118,68 @@ class TinyC3D(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class ScaledConv(nn.Conv2d):
+    """A layer subclass that keeps nn.Conv2d's forward: described by Conv2d's arguments, printed under its own name."""
+
+
+class ConvBlock(nn.Sequential):
+    """A Sequential subclass: PyTorch prints it under its own name."""
+
+    def __init__(self, c):
+        super().__init__(ScaledConv(c, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU())
+
+
+class Gather(nn.Module):
+    """Takes a list of tensors (as densenet's _DenseLayer does): traced through its caller's graph."""
+
+    def __init__(self, c_in, c_out):
+        super().__init__()
+        self.proj = nn.Conv2d(c_in, c_out, 1)
+
+    def forward(self, inputs):
+        return self.proj(torch.cat(inputs, 1))
+
+
+class Stages(nn.ModuleDict):
+    """A ModuleDict with its own forward (as torchvision's IntermediateLayerGetter)."""
+
+    def __init__(self, c):
+        super().__init__(OrderedDict([("first", ConvBlock(c)), ("second", nn.Conv2d(c, c, 1))]))
+
+    def forward(self, x):
+        for module in self.values():
+            x = module(x)
+        return x
+
+
+class UserParts(nn.Module):
+    """What users write beyond torch.nn: a parameter read in forward, a named Sequential, the
+    modules above, a ModuleList of branches."""
+
+    def __init__(self, c=4):
+        super().__init__()
+        self.stem = nn.Sequential(OrderedDict([("conv", nn.Conv2d(3, c, 3, padding=1)), ("act", nn.ReLU())]))
+        self.stages = Stages(c)
+        self.branches = nn.ModuleList([nn.Conv2d(c, c, 1), nn.Conv2d(c, c, 3, padding=1)])
+        self.gather = Gather(3 * c, c)
+        self.scale = nn.Parameter(torch.randn(1, c, 1, 1))
+
+    def forward(self, x):
+        x = self.stages(self.stem(x))
+        y = self.gather([x] + [b(x) for b in self.branches])
+        return y * self.scale + x
+
+
 def _resnet18():
     import torchvision
     return torchvision.models.resnet18()
 
 
 def add_more_cases(g):
+    g.case("models", "user_parts_subclasses_named_sequential_get_attr", UserParts, g.randn(1, 3, 8, 8), 1e-5, 1e-4,
+           "tools/export.py on what users write: a Conv2d subclass, a Sequential subclass, a named Sequential, a ModuleDict "
+           "with a forward, a ModuleList of branches, a child taking a list (traced through), a parameter read in forward (get_attr)",
+           generated=True)
     g.case("models", "unet_two_levels_concat_skips", UNet, g.randn(1, 3, 16, 16), 1e-4, 1e-4,
            "UNet: ConvTranspose2d up-sampling, skips concatenated, BatchNorm with generated running stats", generated=True)
     g.case("models", "dcgan_generator", DCGANGenerator, g.randn(2, 16, 1, 1), 1e-5, 1e-4,

@@ -92,16 +92,13 @@ def describe(module):
     for name, custom in CUSTOM_TYPES.items():
         if cls is custom:
             return {"type": name}
-    if isinstance(module, nn.Sequential):
-        names = [name for name, _ in module.named_children()]
-        if names != [str(i) for i in range(len(names))]:
-            raise ValueError(f"Sequential children must be named 0, 1, ...; got {names}")
+    if cls is nn.Sequential and [name for name, _ in module.named_children()] == [str(i) for i in range(len(module))]:
         return {"type": "Sequential", "layers": [describe(child) for child in module]}
-    if getattr(nn, cls.__name__, None) is not cls and DESCRIBED_TYPES.get(cls.__name__) is not cls:
-        # Any other module is described by its children and its torch.fx-traced forward.
-        return {"type": cls.__name__,
-                "children": {n: describe(c) for n, c in module.named_children()},
-                "graph": export.trace(module)}
+    if (getattr(nn, cls.__name__, None) is not cls and DESCRIBED_TYPES.get(cls.__name__) is not cls) or isinstance(module, nn.Sequential):
+        # Any other module as tools/export.py describes it: named Sequentials and Sequential
+        # subclasses by their children's names, subclasses of layers by their base's arguments,
+        # the rest by its children and its torch.fx-traced forward.
+        return export.describe(module, CUSTOM_TYPES)
     desc = {"type": cls.__name__}
     for pname, param in inspect.signature(cls.__init__).parameters.items():
         if pname in ("self", "device", "dtype"):
@@ -229,8 +226,9 @@ def read_safetensors(path):
 
 
 class Case:
-    def __init__(self, family, name, module, inputs, atol, rtol, note, call=None, generated=False):
+    def __init__(self, family, name, module, inputs, atol, rtol, note, call=None, generated=False, relative=False):
         assert family in FAMILIES, family
+        self.relative = relative  # atol is relative to the output's scale: atol * max(1, max|output|)
         self.generated = generated  # weights from a recipe (GeneratedWeights) instead of stored tensors
         self.family = family
         self.name = name
@@ -250,13 +248,13 @@ CASES = []
 _NAMES = set()
 
 
-def case(family, name, module, inputs, atol, rtol, note, call=None, generated=False):
+def case(family, name, module, inputs, atol, rtol, note, call=None, generated=False, relative=False):
     if name in _NAMES:
         raise ValueError(f"duplicate case name {name}")
     if not all(c.isalnum() or c == "_" for c in name):
         raise ValueError(f"case name {name!r}: use letters, digits and _ only")
     _NAMES.add(name)
-    CASES.append(Case(family, name, module, inputs, atol, rtol, note, call, generated))
+    CASES.append(Case(family, name, module, inputs, atol, rtol, note, call, generated, relative))
 
 
 # -- generated weights (FORMAT.md: generated_weights) -------------------------
@@ -851,10 +849,11 @@ def run_case(c):
         elif value.dtype != torch.int64:
             value = value.long()
         tensors.append((f"module.{key}", value))
+    atol = float(f"{c.atol * max(1.0, output.abs().max().item()):.3g}") if c.relative else c.atol
     metadata = {
         "format": FORMAT,
         "module": json.dumps(desc, separators=(", ", ": ")),
-        "atol": tol(c.atol),
+        "atol": tol(atol),
         "rtol": tol(c.rtol),
         "torch_version": torch.__version__,
         "note": c.note,

@@ -212,6 +212,12 @@ public sealed record Module : Layer
     /// <summary>What the module computes, built from its children.</summary>
     public Layer Body { get; init; }
 
+    /// <summary>What PyTorch's <c>extra_repr()</c> prints before the children (empty for most modules).</summary>
+    public string ExtraReprText { get; init; } = "";
+
+    /// <summary>The whole printout of a module whose class overrides <c>__repr__</c> (torchvision's <c>StochasticDepth</c>), or null.</summary>
+    public string? Printout { get; init; }
+
     /// <summary>The child named <paramref name="name"/>.</summary>
     public Layer this[string name] => Children.FirstOrDefault(c => c.Name == name).Layer
         ?? throw new KeyNotFoundException($"{ModuleType} has no child '{name}' (children: {string.Join(", ", Children.Select(c => c.Name))})");
@@ -262,13 +268,56 @@ public sealed record Module : Layer
 
     /// <summary>Structural equality: same type, children and body.</summary>
     public bool Equals(Module? other) =>
-        other is not null && ModuleType == other.ModuleType && Body == other.Body && Children.AsSpan().SequenceEqual(other.Children.AsSpan());
+        other is not null && ModuleType == other.ModuleType && Body == other.Body && Children.AsSpan().SequenceEqual(other.Children.AsSpan())
+        && ExtraReprText == other.ExtraReprText && Printout == other.Printout;
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(ModuleType, Body);
 
     /// <inheritdoc/>
-    protected internal override void Print(StringBuilder sb, int indent) => Printing.Children(sb, indent, ModuleType, Children);
+    protected internal override void Print(StringBuilder sb, int indent)
+    {
+        // A printout of its own is indented as nn.Module's _addindent does inside a parent.
+        if (Printout is not null) sb.Append(Printout.Replace("\n", "\n" + new string(' ', indent)));
+        else Printing.Children(sb, indent, ModuleType, Children, ExtraReprText);
+    }
+}
+
+/// <summary>
+/// A subclass of a PyTorch layer that only changes its constructor (torchvision's
+/// <c>Conv3DSimple</c> is an <c>nn.Conv3d</c>): it computes, names its weights and prints as
+/// <see cref="Base"/>, under its own class name.
+/// </summary>
+public sealed record Subclass(string Name, Layer Base) : Layer
+{
+    /// <inheritdoc/>
+    public override string TypeName => Name;
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(Shape input) => Base.OutputShape(input);
+
+    internal override ShapePlan Plan(Shape input) => Base.Plan(input);
+
+    /// <inheritdoc/>
+    protected override Tensor Compute(Tensor input, Shape outputShape) => Run(input, Plan(input.Shape));
+
+    private protected override Tensor Execute(Tensor input, ShapePlan plan, bool consuming) => Base.Run(input, plan, consuming);
+
+    internal override ForwardResult Returns => Base.Returns;
+
+    /// <inheritdoc/>
+    public override IEnumerable<(string Name, Tensor Value)> Parameters() => Base.Parameters();
+
+    /// <inheritdoc/>
+    public override IEnumerable<(string Name, Tensor Value)> Buffers() => Base.Buffers();
+
+    /// <inheritdoc/>
+    protected internal override void Print(StringBuilder sb, int indent)
+    {
+        var own = new StringBuilder();
+        Base.Print(own, indent);
+        sb.Append(Name).Append(own, Base.TypeName.Length, own.Length - Base.TypeName.Length);
+    }
 }
 
 /// <summary>PyTorch's printout of a module with children.</summary>

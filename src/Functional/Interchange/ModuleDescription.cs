@@ -48,45 +48,80 @@ public static partial class ModuleDescription
         if (!description.TryGetProperty("type", out var t) || t.ValueKind != JsonValueKind.String)
             throw new ModuleDescriptionException($"module description has no string 'type': {description}");
         string type = t.GetString()!;
-        if (description.TryGetProperty("graph", out _)) return BuildTraced(type, description, weights);
-        if (!Builders.TryGetValue(type, out var build))
-            throw new ModuleDescriptionException($"module type '{type}' is not supported (supported: {string.Join(", ", SupportedTypes)})");
+        if (description.TryGetProperty("children", out _) || description.TryGetProperty("graph", out _)) return BuildModule(type, description, weights);
         var args = new ModuleArgs(type, description);
+        // A subclass of a torch.nn layer that only changes its constructor: built as its base, printed under its own name.
+        string builderType = args.Has("base") ? args.String("base", type) : type;
+        if (!Builders.TryGetValue(builderType, out var build))
+            throw new ModuleDescriptionException($"module type '{builderType}' is not supported (supported: {string.Join(", ", SupportedTypes)})");
         var layer = build(args, weights);
         args.EnsureAllRead();
-        return layer;
+        return builderType == type ? layer : new Subclass(type, layer);
     }
 
     /// <summary>
-    /// A module traced by <c>torch.fx</c> (<c>tools/export.py</c>): <c>{"type": "BasicBlock",
-    /// "children": {"conv1": {...}, ...}, "graph": [nodes]}</c>. Children are scoped by name, as in
-    /// PyTorch's state_dict; <c>get_attr</c> nodes read the module's own tensors by their target
-    /// (<c>layer_scale</c>, <c>norm.weight</c>) in the same scope; the graph becomes the module's body.
+    /// A module with named children (<c>tools/export.py</c>), scoped by name as in PyTorch's
+    /// state_dict: with a <c>graph</c>, its forward traced by <c>torch.fx</c> (<c>{"type":
+    /// "BasicBlock", "children": {"conv1": {...}, ...}, "graph": [nodes]}</c>); without one, a
+    /// <c>Sequential</c> with named children or a subclass of it (<c>"base": "Sequential"</c>) runs
+    /// its children in order; an <c>inline</c> one (a ModuleList, or a child its parent's graph was
+    /// traced through) only holds children that its parent's graph calls by dotted name.
     /// </summary>
-    private static Module BuildTraced(string type, JsonElement description, Weights weights)
+    private static Module BuildModule(string type, JsonElement description, Weights weights)
     {
         var args = new ModuleArgs(type, description);
         var children = new List<(string Name, Layer Layer)>();
-        if (args.Raw("children") is { } c)
+        var c = args.Raw("children") ?? JsonDocument.Parse("{}").RootElement;
+        if (c.ValueKind != JsonValueKind.Object)
+            throw args.Unsupported("children", $"{c} (expected an object of named child descriptions)");
+        foreach (var child in c.EnumerateObject())
         {
-            if (c.ValueKind != JsonValueKind.Object) throw new ModuleDescriptionException($"{type}: 'children' must be an object of named child descriptions, got {c.ValueKind}");
-            foreach (var child in c.EnumerateObject())
+            // As torch.nn.Module.add_module: a child's name is a state_dict key part.
+            if (child.Name.Length == 0 || child.Name.Contains('.'))
+                throw new ModuleDescriptionException($"{type}: child name '{child.Name}' must be non-empty and without '.'");
+            children.Add((child.Name, Build(child.Value, weights.At(child.Name))));
+        }
+        Layer body;
+        if (args.Has("graph"))
+        {
+            var nodes = args.Array("graph").Select(n => ParseNode(type, n)).ToList();
+            // get_attr nodes read the module's own tensors by their target (layer_scale, norm.weight) in its scope.
+            var attributes = new Dictionary<string, Tensor>();
+            foreach (var n in nodes.Where(n => n.Op == "get_attr" && n.Target.Length > 0 && !n.Target.Split('.').Contains("")))
             {
-                // As torch.nn.Module.add_module: a child's name is a state_dict key part.
-                if (child.Name.Length == 0 || child.Name.Contains('.'))
-                    throw new ModuleDescriptionException($"{type}: child name '{child.Name}' must be non-empty and without '.'");
-                children.Add((child.Name, Build(child.Value, weights.At(child.Name))));
+                try { attributes.TryAdd(n.Target, weights.GetStored(n.Target)); }
+                catch (ModuleDescriptionException e) { throw new ModuleDescriptionException($"{type}: graph node '{n.Name}' (get_attr {n.Target}): {e.Message}"); }
             }
+            body = new Graph(nodes, Callable(children), attributes, type);
         }
-        var nodes = args.Array("graph").Select(n => ParseNode(type, n)).ToList();
-        args.EnsureAllRead();
-        var attributes = new Dictionary<string, Tensor>();
-        foreach (var n in nodes.Where(n => n.Op == "get_attr" && n.Target.Length > 0 && !n.Target.Split('.').Contains("")))
+        else if (args.Bool("inline", false))
+            body = new Function($"{type} (called through its parent's graph)",
+                _ => throw new ModuleDescriptionException($"{type} is traced into its parent's graph and cannot run on its own"),
+                _ => throw new ShapeException($"{type} is traced into its parent's graph and cannot run on its own"));
+        else if (type == "Sequential" || args.String("base", "") == "Sequential")
+            body = Sequential.Of([.. children.Select(x => x.Layer)]);
+        else
+            throw new ModuleDescriptionException($"{type}: a module with children needs a 'graph' (its traced forward) or \"base\": \"Sequential\"");
+        var module = new Module(type, children, body)
         {
-            try { attributes.TryAdd(n.Target, weights.GetStored(n.Target)); }
-            catch (ModuleDescriptionException e) { throw new ModuleDescriptionException($"{type}: graph node '{n.Name}' (get_attr {n.Target}): {e.Message}"); }
+            Printout = args.Has("repr") ? args.String("repr", "") : null,
+            ExtraReprText = args.String("extra_repr", ""),
+        };
+        args.EnsureAllRead();
+        return module;
+    }
+
+    /// <summary>The layers a graph calls by name: the children, and the children of inline children by dotted path.</summary>
+    private static Dictionary<string, Layer> Callable(IEnumerable<(string Name, Layer Layer)> children)
+    {
+        var callable = new Dictionary<string, Layer>();
+        foreach (var (name, layer) in children)
+        {
+            callable[name] = layer;
+            if (layer is Module { Body: Function } inline)
+                foreach (var (sub, l) in Callable(inline.Children)) callable[$"{name}.{sub}"] = l;
         }
-        return new Module(type, children, new Graph(nodes, children.ToDictionary(x => x.Name, x => x.Layer), attributes, type));
+        return callable;
     }
 
     private static GraphNode ParseNode(string type, JsonElement n)
