@@ -369,7 +369,13 @@ def main():
     args = parser.parse_args()
     import torchvision
     torch.manual_seed(args.seed)
-    model = _attribute(torchvision.models, args.torchvision)()
+    try:
+        build = _attribute(torchvision.models, args.torchvision)
+    except AttributeError:
+        raise ExportError(f"torchvision.models has no constructor '{args.torchvision}'") from None
+    # Random weights throughout: segmentation models would otherwise download an ImageNet backbone.
+    kwargs = {"weights_backbone": None} if "weights_backbone" in inspect.signature(build).parameters else {}
+    model = build(**kwargs)
     export(model, args.out)
     print(f"wrote {args.out}: {sum(p.numel() for p in model.parameters()):,} parameters")
 
