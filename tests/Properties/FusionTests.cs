@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using System.Collections.Immutable;
 using FsCheck.Xunit;
 
 namespace Functional.Properties;
@@ -125,5 +126,54 @@ public class FusionTests
         model.Forward(x).Dispose(); // builds the plan
         var other = model with { Layers = [conv, new Sigmoid()] };
         Assert.Equal(conv.Forward(x).Sigmoid().ToArray(), other.Forward(x).ToArray());
+    }
+
+    private static GraphNode Node(string op, string name, string target, params object?[] args) =>
+        new(op, name, target, [.. args], ImmutableDictionary<string, object?>.Empty);
+
+    [Fact]
+    public void A_graph_folds_BatchNorm_and_applies_a_functional_ReLU_in_the_epilogue_where_one_node_reads_the_value()
+    {
+        // x -> conv -> bn -> F.relu -> conv2 -> (conv2 + its own input) : conv2's output is read twice only through the add.
+        var conv = Conv(3, 6, 3, 1, false, 31);
+        var bn = Norm(6, 32);
+        var conv2 = Conv(6, 6, 3, 1, true, 33);
+        var graph = new Graph(
+        [
+            Node("placeholder", "x", "x"),
+            Node("call_module", "c", "conv", new NodeRef("x")),
+            Node("call_module", "b", "bn", new NodeRef("c")),
+            Node("call_function", "r", "torch.nn.functional.relu", new NodeRef("b")),
+            Node("call_module", "c2", "conv2", new NodeRef("r")),
+            Node("call_function", "s", "_operator.add", new NodeRef("c2"), new NodeRef("r")),
+            Node("output", "output", "output", new NodeRef("s")),
+        ], new Dictionary<string, Layer> { ["conv"] = conv, ["bn"] = bn, ["conv2"] = conv2 });
+        var x = Tensor.RandomNormal(new Shape(2, 3, 7, 7), 4);
+        var r = bn.Forward(conv.Forward(x)).Relu();
+        var expected = (conv2.Forward(r) + r).ToArray();
+        var actual = graph.Forward(x).ToArray();
+        double scale = Math.Max(1, expected.Max(v => Math.Abs(v)));
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-5 * scale, $"element {i}: fused {actual[i]}, layers {expected[i]}");
+        // The fold took place (rounding differs somewhere), and a second call gives the same.
+        Assert.NotEqual(expected, actual);
+        Assert.Equal(actual, graph.Forward(x).ToArray());
+    }
+
+    [Fact]
+    public void A_graph_value_read_twice_is_not_fused()
+    {
+        var conv = Conv(3, 4, 3, 1, true, 41);
+        var graph = new Graph(
+        [
+            Node("placeholder", "x", "x"),
+            Node("call_module", "c", "conv", new NodeRef("x")),
+            Node("call_module", "r", "relu", new NodeRef("c")),
+            Node("call_function", "s", "_operator.add", new NodeRef("r"), new NodeRef("c")),
+            Node("output", "output", "output", new NodeRef("s")),
+        ], new Dictionary<string, Layer> { ["conv"] = conv, ["relu"] = new ReLU() });
+        var x = Tensor.RandomNormal(new Shape(1, 3, 6, 6), 5);
+        var c = conv.Forward(x);
+        Assert.Equal((c.Relu() + c).ToArray(), graph.Forward(x).ToArray());
     }
 }

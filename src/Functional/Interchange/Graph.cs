@@ -43,7 +43,7 @@ public sealed record GraphNode(string Op, string Name, string Target, ImmutableA
 /// segmentation's <c>"out"</c>); <see cref="ForwardOutputs"/> gives every tensor with its name.
 /// </para>
 /// </summary>
-public sealed record Graph : Layer
+public sealed partial record Graph : Layer
 {
     private readonly Step[] steps;
     private readonly string owner;
@@ -386,9 +386,11 @@ public sealed record Graph : Layer
     {
         var values = new object?[steps.Length];
         var owned = new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < steps.Length; i++)
+        // Tensors run the fused plan (same nodes, same shapes; see GraphFusion.cs), shapes the nodes as written.
+        var run = shapes ? steps : Execution;
+        for (int i = 0; i < run.Length; i++)
         {
-            var step = steps[i];
+            var step = run[i];
             var n = step.Node;
             try
             {
@@ -397,6 +399,7 @@ public sealed record Graph : Layer
                 {
                     case "placeholder": value = input; break;
                     case "get_attr": value = Attributes[n.Target]; break;
+                    case GraphFusionPassOp: value = Resolve(step.Arguments[0], values); break; // a fused node's reader (GraphFusion.cs)
                     case "output": return (Resolve(step.Arguments[0], values), owned);
                     case "call_module":
                         {

@@ -29,7 +29,7 @@ public static class Fusion
     }
 
     /// <summary>The passes, in order: folding first, so the folded convolution can take the activation.</summary>
-    private static readonly Func<Layer, Layer, Layer?>[] PairRules = [ConvBatchNormFolding.Rewrite, ConvActivationFusion.Rewrite];
+    internal static readonly Func<Layer, Layer, Layer?>[] PairRules = [ConvBatchNormFolding.Rewrite, ConvActivationFusion.Rewrite];
 
     /// <summary>A chain's layers, one step each.</summary>
     internal static ImmutableArray<Step> Unfused(ImmutableArray<Layer> layers) => [.. layers.Select((l, i) => new Step(l, i, 1))];
