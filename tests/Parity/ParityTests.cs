@@ -46,7 +46,7 @@ public class ParityTests
     [Fact]
     public void Committed_cases_exist_for_every_family()
     {
-        foreach (var family in new[] { "activations", "conv", "pool" })
+        foreach (var family in new[] { "activations", "conv", "pool", "extreme" })
             Assert.True(ParityCase.Find(Path.Combine(CasesFolder, family)).Count > 0, $"no parity cases in {family}/");
     }
 

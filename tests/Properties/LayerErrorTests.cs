@@ -271,5 +271,5 @@ public class LayerErrorTests
 
     [Fact]
     public void MaxUnpool_without_indices_is_an_invalid_operation() =>
-        Assert.Throws<InvalidOperationException>(() => new MaxUnpool1d(2).Forward(Tensor.Zeros([1, 3])));
+        Throws(() => new MaxUnpool1d(2).Forward(Tensor.Zeros([1, 3])), "MaxUnpool1d", "needs the indices");
 }

@@ -10,7 +10,10 @@ namespace Functional.Properties;
 /// <summary>A uniquely named file under the temp directory, deleted on dispose.</summary>
 internal sealed class TempFile : IDisposable
 {
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"functional-test-{Guid.NewGuid():N}.safetensors");
+    public string Path { get; } = System.IO.Path.Combine(Folder, $"functional-test-{Guid.NewGuid():N}.safetensors");
+
+    /// <summary>Memory-backed where there is one (the fuzzers write thousands of small files).</summary>
+    private static readonly string Folder = Directory.Exists("/dev/shm") ? "/dev/shm" : System.IO.Path.GetTempPath();
 
     public static TempFile With(byte[] bytes)
     {

@@ -49,12 +49,8 @@ internal static class GraphFunctions
     [
         .. Layer("torch.nn.functional.relu torch.relu torch.relu_ Tensor.relu Tensor.relu_", "input: Tensor, inplace: bool = False", _ => new ReLU()),
         .. Layer("torch.nn.functional.relu6", "input: Tensor, inplace: bool = False", _ => new ReLU6()),
-        .. Layer("torch._C._nn.gelu torch.nn.functional.gelu Tensor.gelu", "input: Tensor, approximate: str = 'none'", c => new GELU(c.String("approximate") switch
-        {
-            "none" => GeluApproximation.None,
-            "tanh" => GeluApproximation.Tanh,
-            _ => throw c.Unsupported("approximate", "expected 'none' or 'tanh'"),
-        })),
+        .. Layer("torch._C._nn.gelu torch.nn.functional.gelu Tensor.gelu", "input: Tensor, approximate: str = 'none'", c => new GELU(ModuleDescription.GeluApproximationNamed(c.String("approximate"))
+            ?? throw c.Unsupported("approximate", "expected 'none' or 'tanh'"))),
         .. Layer("torch.nn.functional.silu Tensor.silu", "input: Tensor, inplace: bool = False", _ => new SiLU()),
         .. Layer("torch.sigmoid torch.nn.functional.sigmoid Tensor.sigmoid", Unary, _ => new Sigmoid()),
         .. Layer("torch.tanh torch.nn.functional.tanh Tensor.tanh", Unary, _ => new Tanh()),
@@ -206,17 +202,8 @@ internal static class GraphFunctions
         _ => throw c.Unsupported("output_size", "expected an int or a list of ints"),
     };
 
-    private static UpsampleMode ModeOf(Call c) => c.String("mode") switch
-    {
-        "nearest" => UpsampleMode.Nearest,
-        "nearest-exact" => UpsampleMode.NearestExact,
-        "linear" => UpsampleMode.Linear,
-        "bilinear" => UpsampleMode.Bilinear,
-        "bicubic" => UpsampleMode.Bicubic,
-        "trilinear" => UpsampleMode.Trilinear,
-        "area" => UpsampleMode.Area,
-        _ => throw c.Unsupported("mode", "expected nearest, nearest-exact, linear, bilinear, bicubic, trilinear or area"),
-    };
+    private static UpsampleMode ModeOf(Call c) =>
+        ModuleDescription.UpsampleModeNamed(c.String("mode")) ?? throw c.Unsupported("mode", ModuleDescription.UpsampleModesExpected);
 
     private static IEnumerable<GraphFunction> Normalizations() =>
     [

@@ -77,7 +77,13 @@ public static partial class ModuleDescription
         var v => throw a.Unsupported("scale_factor", $"{v} (expected a number or a list of numbers)"),
     };
 
-    private static UpsampleMode UpsampleModeOf(ModuleArgs a) => a.String("mode", "nearest") switch
+    private static UpsampleMode UpsampleModeOf(ModuleArgs a) =>
+        UpsampleModeNamed(a.String("mode", "nearest")) ?? throw a.Unsupported("mode", $"'{a.String("mode", "nearest")}' ({UpsampleModesExpected})");
+
+    internal const string UpsampleModesExpected = "expected nearest, nearest-exact, linear, bilinear, bicubic, trilinear or area";
+
+    /// <summary>PyTorch's interpolation mode by its name (also <c>F.interpolate</c>'s), or null.</summary>
+    internal static UpsampleMode? UpsampleModeNamed(string mode) => mode switch
     {
         "nearest" => UpsampleMode.Nearest,
         "nearest-exact" => UpsampleMode.NearestExact,
@@ -86,6 +92,6 @@ public static partial class ModuleDescription
         "bicubic" => UpsampleMode.Bicubic,
         "trilinear" => UpsampleMode.Trilinear,
         "area" => UpsampleMode.Area,
-        var other => throw a.Unsupported("mode", $"'{other}' (expected nearest, nearest-exact, linear, bilinear, bicubic, trilinear or area)"),
+        _ => null,
     };
 }

@@ -35,13 +35,24 @@ public static partial class ModuleDescription
     public static Layer Build(string json, Weights weights)
     {
         JsonDocument doc;
+        // ArgumentException: a string with a lone surrogate cannot be UTF-8.
         try { doc = JsonDocument.Parse(json); }
-        catch (JsonException e) { throw new ModuleDescriptionException($"module description is not valid JSON: {e.Message}"); }
+        catch (Exception e) when (e is JsonException or ArgumentException) { throw new ModuleDescriptionException($"module description is not valid JSON: {e.Message}"); }
         using (doc) return Build(doc.RootElement, weights);
     }
 
     /// <summary>Builds a layer from a parsed JSON description.</summary>
     public static Layer Build(JsonElement description, Weights weights)
+    {
+        try { return BuildChecked(description, weights); }
+        catch (InvalidOperationException e) when (e.TargetSite?.Module.Assembly == typeof(JsonElement).Assembly)
+        {
+            // JsonElement refuses to make a .NET string of an escaped lone surrogate ("\ud800").
+            throw new ModuleDescriptionException($"module description has a string that is not valid UTF-16: {e.Message}");
+        }
+    }
+
+    private static Layer BuildChecked(JsonElement description, Weights weights)
     {
         if (description.ValueKind != JsonValueKind.Object)
             throw new ModuleDescriptionException($"a module description must be a JSON object, got {description.ValueKind}: {description}");
@@ -182,6 +193,14 @@ public static partial class ModuleDescription
         }),
     ];
 
+    /// <summary>GELU's <c>approximate</c> by its PyTorch name (also <c>F.gelu</c>'s), or null.</summary>
+    internal static GeluApproximation? GeluApproximationNamed(string name) => name switch
+    {
+        "none" => GeluApproximation.None,
+        "tanh" => GeluApproximation.Tanh,
+        _ => null,
+    };
+
     private static IEnumerable<(string Type, Builder Build)> ActivationBuilders() =>
     [
         ("ReLU", (a, _) => new ReLU { Inplace = a.Bool("inplace", false) }),
@@ -190,12 +209,8 @@ public static partial class ModuleDescription
         ("Sigmoid", (a, _) => new Sigmoid()),
         ("SiLU", (a, _) => new SiLU { Inplace = a.Bool("inplace", false) }),
         ("Tanh", (a, _) => new Tanh()),
-        ("GELU", (a, _) => new GELU(a.String("approximate", "none") switch
-        {
-            "none" => GeluApproximation.None,
-            "tanh" => GeluApproximation.Tanh,
-            var s => throw a.Unsupported("approximate", $"'{s}' (expected 'none' or 'tanh')"),
-        })),
+        ("GELU", (a, _) => new GELU(GeluApproximationNamed(a.String("approximate", "none"))
+            ?? throw a.Unsupported("approximate", $"'{a.String("approximate", "none")}' (expected 'none' or 'tanh')"))),
         ("LeakyReLU", (a, _) => new LeakyReLU(a.Double("negative_slope", 0.01)) { Inplace = a.Bool("inplace", false) }),
         ("RReLU", (a, _) => new RReLU(a.Double("lower", 1.0 / 8), a.Double("upper", 1.0 / 3)) { Inplace = a.Bool("inplace", false) }),
         ("ELU", (a, _) => new ELU(a.Double("alpha", 1.0)) { Inplace = a.Bool("inplace", false) }),

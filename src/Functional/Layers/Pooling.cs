@@ -549,7 +549,7 @@ public abstract record MaxUnpoolNd : Layer, IUnpool
 
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor input, Shape outputShape) =>
-        throw new InvalidOperationException($"{this} needs the indices of the max pool: call Forward(input, indices)");
+        throw Error("needs the indices of the max pool: call Forward(input, indices)");
 
     /// <summary>Scatters <paramref name="input"/> to <paramref name="indices"/> in a zero tensor.</summary>
     public Tensor Forward(Tensor input, IndexTensor indices, IReadOnlyList<int>? outputSize = null)

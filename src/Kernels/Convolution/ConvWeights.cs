@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Functional.Kernels;
 
 /// <summary>
@@ -11,6 +13,7 @@ public sealed class ConvWeights
 {
     private readonly float[] weight;
     private Derived? panels, winograd;
+    private float maxMagnitude = -1; // not yet computed: a magnitude is never negative
 
     /// <summary>Wraps <paramref name="weight"/> (not copied: it must never change).</summary>
     public ConvWeights(float[] weight)
@@ -21,6 +24,20 @@ public sealed class ConvWeights
 
     /// <summary>The weight as given.</summary>
     public ReadOnlySpan<float> Weight => weight;
+
+    /// <summary>The largest |w| (NaN when any weight is NaN), computed once: fast paths check their range with it.</summary>
+    internal float MaxMagnitude
+    {
+        get
+        {
+            float m = Volatile.Read(ref maxMagnitude);
+            if (m == -1) Volatile.Write(ref maxMagnitude, m = MaxMagnitudeOf(weight));
+            return m;
+        }
+    }
+
+    /// <summary>The largest |w| of <paramref name="values"/>, NaN when any is NaN, 0 when empty.</summary>
+    internal static float MaxMagnitudeOf(ReadOnlySpan<float> values) => values.IsEmpty ? 0 : Math.Abs(TensorPrimitives.MaxMagnitude(values));
 
     /// <summary>A derived array together with the layout parameters it was made for.</summary>
     private sealed record Derived(float[] Data, long Key);

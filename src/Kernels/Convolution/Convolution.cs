@@ -94,11 +94,9 @@ public static unsafe partial class Convolution
                 return;
             }
 
-            if (Winograd.Applies(p, fast, prepared is not null))
-            {
-                Winograd.Forward(p, pin, pw, prepared, bptr, pout);
+            // Winograd declines inputs its transforms cannot take (NaN, ±Inf, near float's limit): the paths below give the direct sum's answer.
+            if (Winograd.Applies(p, fast, prepared is not null) && Winograd.Forward(p, pin, pw, prepared, bptr, pout))
                 return;
-            }
 
             if (FewPositions.Applies(p, geo, fast))
             {

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -41,10 +42,15 @@ internal static unsafe class Winograd
         return tiles >= 16;
     }
 
-    /// <summary>The convolution; <paramref name="prepared"/> (may be null) keeps the transformed filters between calls.</summary>
-    internal static void Forward(in ConvPlan p, float* input, float* weight, ConvWeights? prepared, float* bias, float* output)
+    /// <summary>
+    /// The convolution; <paramref name="prepared"/> (may be null) keeps the transformed filters between calls.
+    /// False, with the output unspecified, when the input or weight holds a value the transforms cannot
+    /// take exactly enough (see <see cref="Bounded"/>): the caller then runs another path.
+    /// </summary>
+    internal static bool Forward(in ConvPlan p, float* input, float* weight, ConvWeights? prepared, float* bias, float* output)
     {
         int cg = p.InChannels / p.Groups, ocg = p.OutChannels / p.Groups;
+        float maxWeight = prepared?.MaxMagnitude ?? ConvWeights.MaxMagnitudeOf(new ReadOnlySpan<float>(weight, p.OutChannels * cg * 9));
         int oc = p.OutChannels;
         long size = 16L * oc * cg;
         float[]? kept = prepared?.Winograd(((long)p.Groups << 32) | (uint)ocg, (Weight: (nint)weight, oc, cg), static s =>
@@ -66,10 +72,22 @@ internal static unsafe class Winograd
                 U = u, Input = input, Bias = bias, Output = output,
                 Batch = p.Batch, Groups = p.Groups, Cg = cg, OCg = ocg, OutChannels = p.OutChannels, InChannels = p.InChannels,
                 H = p.Input.H, W = p.Input.W, OH = p.Output.H, OW = p.Output.W, PH = p.PadLo.H, PW = p.PadLo.W,
+                MaxWeight = maxWeight,
             };
             job.Run();
+            return job.Unbounded == 0;
         }
     }
+
+    /// <summary>
+    /// Whether F(2×2, 3×3) gives the direct sum's answer for inputs up to <paramref name="maxInput"/> in
+    /// magnitude: no value is NaN or infinite (the transforms add and subtract inputs, so one infinity
+    /// meets its own negation: NaN where the direct sum gives ±Inf), and no intermediate can overflow where
+    /// the direct sum does not. Bounds: |V| ≤ 4·max|x|, |U| ≤ 2.25·max|w|, |M| ≤ Cg·|U|·|V|,
+    /// |y − bias| ≤ 9·|M|, so 81·Cg·max|x|·max|w|, doubled for rounding, must stay below float's maximum.
+    /// Ordinary data is 30 orders of magnitude inside.
+    /// </summary>
+    internal static bool Bounded(int cg, float maxInput, float maxWeight) => 162.0 * cg * maxInput * maxWeight < float.MaxValue;
 
     private static void TransformAll(float* weight, float* u, int oc, int cg)
     {
@@ -112,6 +130,9 @@ internal static unsafe class Winograd
     {
         public float* U, Input, Bias, Output;
         public int Batch, Groups, Cg, OCg, InChannels, OutChannels, H, W, OH, OW, PH, PW;
+        public float MaxWeight;
+        /// <summary>Set by a work item whose input is out of <see cref="Bounded"/>'s range: the caller reruns elsewhere.</summary>
+        public int Unbounded;
         private int th, tw, tilesPerImage, runLength, runs, ocChunks, ocChunk;
 
         public void Run()
@@ -170,9 +191,10 @@ internal static unsafe class Winograd
 
                 // Input transform, channel by channel through a zero-padded strip of input rows.
                 int rows = 2 * (ty1 - ty0 + 1) + 2;
+                float maxInput = 0;
                 for (int c = 0; c < Cg; c++)
                 {
-                    FillStrip(img + (long)c * H * W, strip, stripW, rows, 2 * ty0 - PH);
+                    maxInput = FillStrip(img + (long)c * H * W, strip, stripW, rows, 2 * ty0 - PH, maxInput);
                     float* vc = v + (long)c * ldv;
                     for (int ty = ty0; ty <= ty1; ty++)
                     {
@@ -184,6 +206,10 @@ internal static unsafe class Winograd
                             InputTile8(s, stripW, tx, vc + col + tx, (long)Cg * ldv);
                     }
                 }
+
+                // The whole convolution reruns on another path; this item's work would be thrown away.
+                if (!Bounded(Cg, maxInput, MaxWeight)) Volatile.Write(ref Unbounded, 1);
+                if (Volatile.Read(ref Unbounded) != 0) continue;
 
                 // 16 GEMMs: M[ξ] = U[ξ] (this chunk of the group's rows) · V[ξ].
                 float* ug = U + ((long)g * OCg + oc0) * Cg;
@@ -217,8 +243,11 @@ internal static unsafe class Winograd
             }
         }
 
-        /// <summary>strip[r][x] = input[row0 + r, x - PW], zero outside the image.</summary>
-        private void FillStrip(float* plane, float* strip, int stripW, int rows, int row0)
+        /// <summary>
+        /// strip[r][x] = input[row0 + r, x - PW], zero outside the image; returns the larger of
+        /// <paramref name="max"/> and the rows' largest magnitude, NaN once any value is NaN.
+        /// </summary>
+        private float FillStrip(float* plane, float* strip, int stripW, int rows, int row0, float max)
         {
             int lo = Math.Min(PW, stripW), hi = Math.Clamp(PW + W, lo, stripW);
             for (int r = 0; r < rows; r++)
@@ -231,9 +260,16 @@ internal static unsafe class Winograd
                     continue;
                 }
                 new Span<float>(d, lo).Clear();
-                new ReadOnlySpan<float>(plane + (long)ih * W + (lo - PW), hi - lo).CopyTo(new Span<float>(d + lo, hi - lo));
+                var row = new ReadOnlySpan<float>(plane + (long)ih * W + (lo - PW), hi - lo);
+                row.CopyTo(new Span<float>(d + lo, hi - lo));
                 new Span<float>(d + hi, stripW - hi).Clear();
+                if (row.Length > 0 && !float.IsNaN(max))
+                {
+                    float m = Math.Abs(TensorPrimitives.MaxMagnitude(row));
+                    if (float.IsNaN(m) || m > max) max = m;
+                }
             }
+            return max;
         }
 
         /// <summary>Bᵀ d B for the 8 tiles starting at tile column tx (rows s .. s+3·stripW), into v[ξ·plane].</summary>
