@@ -45,9 +45,11 @@ public static partial class ModuleDescription
     public static Layer Build(JsonElement description, Weights weights)
     {
         try { return BuildChecked(description, weights); }
-        catch (InvalidOperationException e) when (e.TargetSite?.Module.Assembly == typeof(JsonElement).Assembly)
+        catch (InvalidOperationException e)
         {
-            // JsonElement refuses to make a .NET string of an escaped lone surrogate ("\ud800").
+            // JsonElement refuses to make a .NET string of an escaped lone surrogate ("\ud800"); the
+            // builders themselves throw only the library's exceptions. (Exception.TargetSite would say
+            // which threw, but it is not available under trimming / Native AOT.)
             throw new ModuleDescriptionException($"module description has a string that is not valid UTF-16: {e.Message}");
         }
     }
